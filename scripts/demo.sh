@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# make demo: converge playbooks/site.yml against the local stack twice; the second run must change nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=$PWD/.venv/bin
+export PATH=$BIN:$PATH ANSIBLE_PYTHON_INTERPRETER=$BIN/python
+set -a; . "${PREFECT_OPS_STACK_DIR:-.state/stack}/env"; set +a
+mkdir -p .state/demo
+echo "== first run"
+ansible-playbook -i inventories/local/hosts.yml playbooks/site.yml | tee .state/demo/run1.log
+echo "== second run (must report changed=0)"
+ansible-playbook -i inventories/local/hosts.yml playbooks/site.yml > .state/demo/run2.log
+sed -n '/PLAY RECAP/,$p' .state/demo/run2.log
+if grep -E 'changed=[1-9]' .state/demo/run2.log >/dev/null; then
+  echo "demo: the second run changed something (see .state/demo/run2.log)" >&2
+  exit 1
+fi
+echo
+echo "Second run: changed=0."
+echo "Prefect UI: $PREFECT_OPS_PREFECT_UI_URL  (login: the auth string in $PREFECT_OPS_STACK_DIR/env)"
+echo "Stop the local stack with: make stack-down"
