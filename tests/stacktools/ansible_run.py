@@ -41,7 +41,7 @@ class PlayResult:
 
     def task(self, name: str, host: str | None = None) -> dict:
         for res in self.tasks():
-            if res["task"] == name and (host is None or res["host"] == host):
+            if (res["task"] == name or res["task"].endswith(f" : {name}")) and (host is None or res["host"] == host):
                 return res
         raise KeyError(f"no result for task {name!r}; tasks: {[t['task'] for t in self.tasks()]}")
 

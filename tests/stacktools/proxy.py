@@ -115,8 +115,8 @@ class ForwardingHandler(BaseHTTPRequestHandler):
             call.update(status=status, fault=True)
             self.state.add(call)
             return self._send(status, headers, payload)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-        headers["Host"] = self.upstream.netloc
+        # The client's Host header is kept, so URLs the upstream builds (SQS queue URLs) point at the proxy.
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP or k.lower() == "host"}
         conn_cls = http.client.HTTPSConnection if self.upstream.scheme == "https" else http.client.HTTPConnection
         conn = conn_cls(self.upstream.netloc, timeout=300)
         try:

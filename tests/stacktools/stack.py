@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import boto3
+import botocore.config
 
 REQUIRED = ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING", "AWS_ENDPOINT_URL", "PREFECT_OPS_MOTO_URL",
             "PREFECT_OPS_STACK_DIR")
@@ -93,11 +94,13 @@ class PrefectAPI:
         return self.ok("POST", f"/work_pools/{pool}/workers/filter", {})
 
 
-def aws_client(service: str, direct: bool = False, region: str | None = None):
-    """boto3 client through the recording proxy, or straight to moto (`direct`: not recorded)."""
+def aws_client(service: str, direct: bool = False, region: str | None = None, attempts: int | None = None):
+    """boto3 client through the recording proxy, or straight to moto (`direct`: not recorded).
+    `attempts`: botocore standard-mode total attempts (1 = no retry)."""
     endpoint = os.environ["PREFECT_OPS_MOTO_URL"] if direct else os.environ["AWS_ENDPOINT_URL"]
+    config = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts}) if attempts else None
     return boto3.client(service, endpoint_url=endpoint, region_name=region or os.environ.get("AWS_REGION", "us-east-1"),
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+                        aws_access_key_id="testing", aws_secret_access_key="testing", config=config)
 
 
 def stack_dir() -> Path:

@@ -1,0 +1,55 @@
+"""The gates every change passes: ansible-lint (production profile), ansible-test sanity with no
+ignore entries, ansible-doc for every module, action groups that name real modules."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MODULES = sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False, **kw)
+
+
+def test_ansible_lint_production_profile():
+    proc = run([str(BIN / "ansible-lint"), "--profile", "production", "--nocolor"])
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+
+
+def test_ansible_test_sanity_passes_with_no_ignores():
+    ignores = [p for p in (REPO / "tests" / "sanity").glob("ignore-*.txt") if p.read_text().strip()]
+    assert ignores == [], f"sanity ignore entries are not allowed: {ignores}"
+    proc = run(["bash", "scripts/sanity.sh"], timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_ansible_doc_renders(module):
+    proc = run([str(BIN / "ansible-doc"), f"prefect_ops.ecs.{module}"])
+    assert proc.returncode == 0, proc.stderr
+    assert f"prefect_ops.ecs.{module}" in proc.stdout
+    for section in ("OPTIONS", "EXAMPLES", "RETURN VALUES"):
+        assert section in proc.stdout, f"{module}: ansible-doc shows no {section}"
+
+
+def test_action_groups_name_existing_modules():
+    runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
+    named = [m for group in runtime["action_groups"].values() for m in group if isinstance(m, str)]
+    missing = sorted(set(named) - set(MODULES))
+    assert missing == [], f"meta/runtime.yml action_groups name modules that do not exist: {missing}"
+    extends = [m["metadata"]["extend_group"] for m in runtime["action_groups"]["aws"] if isinstance(m, dict)]
+    assert extends == [["amazon.aws.aws", "community.aws.aws"]]
+
+
+def test_every_role_has_argument_specs_and_a_preflight():
+    for role in sorted((REPO / "roles").iterdir()):
+        assert (role / "meta" / "argument_specs.yml").is_file(), role.name
+        main = (role / "tasks" / "main.yml").read_text()
+        assert "preflight.yml" in main.split("- name:", 2)[1], f"{role.name}: tasks/main.yml must start with the preflight"

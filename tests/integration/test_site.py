@@ -1,0 +1,63 @@
+"""playbooks/site.yml against the local stack: converges, re-runs as a no-op with zero mutating AWS
+calls, check mode changes nothing and predicts the facts the real run produces."""
+from __future__ import annotations
+
+import pytest
+
+from stacktools.ansible_run import REPO, run_playbook
+
+SITE = REPO / "playbooks" / "site.yml"
+TEARDOWN = REPO / "playbooks" / "teardown.yml"
+
+
+def facts(result, task="Publish the cluster for later roles"):
+    return result.task(task)["ansible_facts"]
+
+
+@pytest.fixture(scope="module")
+def site_name():
+    return "it-site"
+
+
+def test_check_mode_on_a_fresh_account_predicts_and_mutates_nothing(aws_proxy, site_name):
+    mark = aws_proxy.mark()
+    check = run_playbook(SITE, check=True, extra_vars={"prefect_ecs_name": f"{site_name}-fresh"})
+    assert check.rc == 0, check.stdout[-3000:]
+    assert aws_proxy.mutating(mark) == []
+    predicted = facts(check)["ecs_cluster_arn"]
+    real = run_playbook(SITE, extra_vars={"prefect_ecs_name": f"{site_name}-fresh"})
+    assert real.rc == 0, real.stdout[-3000:]
+    assert facts(real)["ecs_cluster_arn"] == predicted
+
+
+def test_site_converges_then_second_run_and_check_change_nothing(aws_proxy, aws, site_name):
+    first = run_playbook(SITE, extra_vars={"prefect_ecs_name": site_name})
+    assert first.rc == 0, first.stdout[-3000:]
+    assert first.changed() > 0
+
+    mark = aws_proxy.mark()
+    second = run_playbook(SITE, extra_vars={"prefect_ecs_name": site_name})
+    assert second.rc == 0, second.stdout[-3000:]
+    assert second.changed() == 0
+    assert aws_proxy.mutating(mark) == []
+
+    mark = aws_proxy.mark()
+    check = run_playbook(SITE, check=True, diff=True, extra_vars={"prefect_ecs_name": site_name})
+    assert check.rc == 0 and check.changed() == 0
+    assert aws_proxy.mutating(mark) == []
+
+    groups = aws("logs", direct=True).describe_log_groups(logGroupNamePrefix=f"/prefect/{site_name}/")["logGroups"]
+    assert {(g["logGroupName"], g.get("retentionInDays")) for g in groups} == {
+        (f"/prefect/{site_name}/worker", 30), (f"/prefect/{site_name}/flow-runs", 30)}
+
+
+def test_teardown_removes_only_what_the_collection_created(aws, site_name):
+    logs = aws("logs", direct=True)
+    adopted = f"/prefect/{site_name}-adopted/worker"
+    logs.create_log_group(logGroupName=adopted)  # exists, but not ours: no ownership tag
+    down = run_playbook(TEARDOWN, extra_vars={"prefect_ecs_name": site_name,
+                                              "ecs_log_groups_worker_name": adopted})
+    assert down.rc == 0, down.stdout[-3000:]
+    names = {g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/prefect/")["logGroups"]}
+    assert adopted in names
+    assert f"/prefect/{site_name}/flow-runs" not in names
