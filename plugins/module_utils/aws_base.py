@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared plumbing of this collection's AWS modules (built on amazon.aws's AnsibleAWSModule).
+
+- clients whose every call retries throttling with jittered backoff (AWSRetry.jittered_backoff);
+- the caller identity (account and partition from STS GetCallerIdentity) that ARNs are built from;
+- input problems collected and reported at once, before any call that changes anything;
+- a change record that yields the result's ``actions`` and the ``--diff`` before/after of exactly
+  what changes;
+- tag planning with amazon.aws semantics plus the collection's ownership tag.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing library
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import OWNER_TAG_KEY
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import Identity
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import check_identity_region
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import check_region
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import parse_arn
+
+# AWSRetry retries the query-protocol codes (Throttling, RequestLimitExceeded, ...). The JSON-protocol
+# services (SQS, EventBridge, ECS, KMS, Logs, Secrets Manager) answer with these instead.
+THROTTLING_CODES = [
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "SlowDown",
+]
+
+RETRY_SETTINGS = {"retries": 10, "delay": 1, "backoff": 2.0, "max_delay": 30}
+
+_NEVER_WRAP = ("get_paginator", "can_paginate", "get_waiter", "generate_presigned_url", "close")
+
+
+def retry_decorator(extra_codes=None):
+    return AWSRetry.jittered_backoff(
+        catch_extra_error_codes=THROTTLING_CODES + list(extra_codes or []), **RETRY_SETTINGS
+    )
+
+
+class RetryingClient:
+    """A boto3 client whose every API call retries throttling with jittered backoff.
+
+    Unlike amazon.aws's RetryingBotoClientWrapper no call can forget ``aws_retry=True``.
+    """
+
+    def __init__(self, client, decorator=None):
+        self.client = client
+        self.retry = decorator or retry_decorator()
+
+    def __getattr__(self, name):
+        attr = getattr(self.client, name)
+        if callable(attr) and name not in _NEVER_WRAP:
+            wrapped = self.retry(attr)
+            setattr(self, name, wrapped)
+            return wrapped
+        return attr
+
+    def paginate(self, operation, result_key, **kwargs):
+        """Every item of a paginated list call, each page retried on throttling."""
+        paginator = self.client.get_paginator(operation)
+        return self.retry(lambda: paginator.paginate(**kwargs).build_full_result())().get(result_key, [])
+
+
+def clients(module, *services):
+    return {service: RetryingClient(module.client(service)) for service in services}
+
+
+def strip_metadata(response):
+    response = dict(response or {})
+    response.pop("ResponseMetadata", None)
+    return response
+
+
+def fail_on_problems(module, problems):
+    """Fail with every input problem at once; each names the option and the fix."""
+    problems = [p for p in problems if p]
+    if problems:
+        module.fail_json(msg="Invalid parameters: " + " | ".join(problems), invalid_parameters=problems)
+
+
+def caller_identity(module, sts):
+    """(account, partition, arn) of the credentials, from STS GetCallerIdentity."""
+    try:
+        response = sts.get_caller_identity()
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+        module.fail_json_aws(e, msg="Could not read the caller identity (sts:GetCallerIdentity); check the AWS credentials")
+    parts = parse_arn(response["Arn"])
+    if not parts:
+        module.fail_json(msg=f"sts:GetCallerIdentity returned an unexpected ARN {response['Arn']!r}")
+    return Identity(response["Account"], parts["partition"], response["Arn"])
+
+
+def identity_and_region(module, sts, problems=None):
+    """The identity and region of this run; region/partition problems are added to `problems`."""
+    problems = problems if problems is not None else []
+    region = module.region
+    problem = check_region(region)
+    if problem:
+        fail_on_problems(module, problems + [problem])
+    identity = caller_identity(module, sts)
+    problems.append(check_identity_region(identity, region))
+    return identity, region
+
+
+class Changes:
+    """What a run changes (or would change in check mode): actions and the diff's before/after."""
+
+    def __init__(self):
+        self.actions = []
+        self.before = {}
+        self.after = {}
+
+    @property
+    def changed(self):
+        return bool(self.actions)
+
+    def created(self, resource, action, after):
+        self.actions.append(action)
+        self.after[resource] = copy.deepcopy(after)
+
+    def deleted(self, resource, action, before):
+        self.actions.append(action)
+        self.before[resource] = copy.deepcopy(before)
+
+    def updated(self, resource, action, before, after):
+        """Record changed fields only: `before`/`after` hold exactly the fields that differ."""
+        self.actions.append(action)
+        self.before.setdefault(resource, {}).update(copy.deepcopy(before))
+        self.after.setdefault(resource, {}).update(copy.deepcopy(after))
+
+    def diff(self):
+        return {"before": self.before, "after": self.after}
+
+    def result(self, module, **result):
+        result["changed"] = self.changed
+        result["actions"] = list(self.actions)
+        if module._diff:  # pylint: disable=protected-access
+            result["diff"] = self.diff()
+        return result
+
+
+def check_tags(tags, field="tags"):
+    """User tags may not set the ownership tag."""
+    if tags and OWNER_TAG_KEY in tags:
+        return f"{field}: the key {OWNER_TAG_KEY!r} is reserved for the ownership tag this collection sets; remove it from {field}"
+    return None
+
+
+def plan_tags(current, tags, purge_tags, owner):
+    """Tags to set and to remove with amazon.aws semantics; the ownership tag is always kept.
+
+    tags=None leaves the user's tags alone (only the ownership tag is ensured). Returns
+    (to_set: dict of str, to_unset: list, after: dict).
+    """
+    current = dict(current or {})
+    if tags is None:
+        desired, purge = dict(current), False
+    else:
+        desired, purge = {k: str(v) for k, v in tags.items()}, purge_tags
+    desired.update(owner)
+    to_set, to_unset = compare_aws_tags(current, desired, purge_tags=purge)
+    to_set = {k: str(v) for k, v in to_set.items()}
+    after = {k: v for k, v in current.items() if k not in to_unset}
+    after.update(to_set)
+    return to_set, sorted(to_unset), after
+
+
+def tag_diff(current, after):
+    """Before/after of the tags that change (keys added, removed or changed)."""
+    keys = sorted(k for k in set(current) | set(after) if current.get(k) != after.get(k))
+    return {k: current[k] for k in keys if k in current}, {k: after[k] for k in keys if k in after}
