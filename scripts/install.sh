@@ -8,8 +8,10 @@ VENV=.venv
 if [[ ! -x $VENV/bin/python ]]; then
   "$PY" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# (grep drops the warnings some machines' pip configuration prints for every package)
+quiet() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
+quiet "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
+quiet "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
 # The repository root is the collection root: link it into the venv's ansible_collections so every
 # tool that runs on the venv's Python (ansible-playbook, molecule, ansible-runner, pytest) finds it.
 purelib=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
