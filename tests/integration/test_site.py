@@ -19,15 +19,18 @@ def site_name():
     return "it-site"
 
 
-def test_check_mode_on_a_fresh_account_predicts_and_mutates_nothing(aws_proxy, site_name):
+def test_check_mode_on_a_fresh_account_predicts_and_mutates_nothing(aws_proxy, unique):
+    fresh = f"it-fresh-{unique}"
     mark = aws_proxy.mark()
-    check = run_playbook(SITE, check=True, extra_vars={"prefect_ecs_name": f"{site_name}-fresh"})
+    check = run_playbook(SITE, check=True, extra_vars={"prefect_ecs_name": fresh})
     assert check.rc == 0, check.stdout[-3000:]
     assert aws_proxy.mutating(mark) == []
     predicted = facts(check)["ecs_cluster_arn"]
-    real = run_playbook(SITE, extra_vars={"prefect_ecs_name": f"{site_name}-fresh"})
+    real = run_playbook(SITE, extra_vars={"prefect_ecs_name": fresh})
     assert real.rc == 0, real.stdout[-3000:]
     assert facts(real)["ecs_cluster_arn"] == predicted
+    pipeline = "Publish the pipeline for later roles"
+    assert facts(real, pipeline) == facts(check, pipeline)
 
 
 def test_site_converges_then_second_run_and_check_change_nothing(aws_proxy, aws, site_name):
@@ -51,9 +54,9 @@ def test_site_converges_then_second_run_and_check_change_nothing(aws_proxy, aws,
         (f"/prefect/{site_name}/worker", 30), (f"/prefect/{site_name}/flow-runs", 30)}
 
 
-def test_teardown_removes_only_what_the_collection_created(aws, site_name):
+def test_teardown_removes_only_what_the_collection_created(aws, site_name, unique):
     logs = aws("logs", direct=True)
-    adopted = f"/prefect/{site_name}-adopted/worker"
+    adopted = f"/prefect/{site_name}-{unique}-adopted/worker"
     logs.create_log_group(logGroupName=adopted)  # exists, but not ours: no ownership tag
     down = run_playbook(TEARDOWN, extra_vars={"prefect_ecs_name": site_name,
                                               "ecs_log_groups_worker_name": adopted})
@@ -61,3 +64,5 @@ def test_teardown_removes_only_what_the_collection_created(aws, site_name):
     names = {g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/prefect/")["logGroups"]}
     assert adopted in names
     assert f"/prefect/{site_name}/flow-runs" not in names
+    assert aws("sqs", direct=True).list_queues(QueueNamePrefix=f"{site_name}-events").get("QueueUrls", []) == []
+    assert aws("events", direct=True).list_rules(NamePrefix=f"{site_name}-task-state")["Rules"] == []
