@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers shared by the ECS modules (ecs_task_definition, ecs_service): ownership tags, ECS tag
+lists, ARNs, and making API answers JSON-safe. Nothing here talks to AWS except apply_tags."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
+
+# Every ECS object these modules create carries this tag (docs/roles.md); state=absent and revision
+# pruning only ever touch objects that carry it with exactly this value.
+OWNER_KEY = "prefect-ops:managed-by"
+OWNER_VALUE = "prefect_ops.ecs"
+OWNER_TAGS = {OWNER_KEY: OWNER_VALUE}
+
+CLUSTER_ARN_EXAMPLE = "arn:<partition>:ecs:<region>:<12-digit account>:cluster/<cluster name>"
+TASK_DEFINITION_ARN_EXAMPLE = "arn:<partition>:ecs:<region>:<12-digit account>:task-definition/<family>:<revision>"
+ROLE_ARN_EXAMPLE = "arn:<partition>:iam::<12-digit account>:role/<role name>"
+
+
+def check_owner_tag(tags, field="tags"):
+    """User tags may repeat the ownership tag with its own value, never set another value."""
+    if tags and OWNER_KEY in tags and str(tags[OWNER_KEY]) != OWNER_VALUE:
+        return (f"{field}: the key {OWNER_KEY!r} is reserved for the ownership tag ({OWNER_KEY}: {OWNER_VALUE}) "
+                f"this collection sets; remove it from {field}")
+    return None
+
+
+def is_ours(tags):
+    return (tags or {}).get(OWNER_KEY) == OWNER_VALUE
+
+
+def tags_to_dict(tag_list):
+    """ECS tag list ([{key, value}]) -> dict."""
+    return {t["key"]: t.get("value", "") for t in (tag_list or [])}
+
+
+def dict_to_tags(tags):
+    """dict -> ECS tag list, sorted by key (stable request bodies)."""
+    return [{"key": k, "value": str(v)} for k, v in sorted((tags or {}).items())]
+
+
+def user_tags(tags):
+    """Tags that may be copied to a new object: AWS-reserved (aws:*) keys cannot be set by anyone."""
+    return {k: v for k, v in (tags or {}).items() if not k.startswith("aws:")}
+
+
+def jsonable(value):
+    """An API answer with datetimes as ISO strings, so it can be returned and diffed."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    return value
+
+
+# --- ARNs ----------------------------------------------------------------------------------------
+
+
+def family_arn(identity, region, family):
+    return names.build_arn(identity.partition, "ecs", region, identity.account, f"task-definition/{family}")
+
+
+def revision_arn(identity, region, family, revision):
+    return f"{family_arn(identity, region, family)}:{int(revision)}"
+
+
+def revision_of(arn):
+    """The revision number at the end of a task definition ARN (or family:revision), else None."""
+    try:
+        return int(str(arn).rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def service_arn(identity, region, cluster_name, service_name):
+    return names.build_arn(identity.partition, "ecs", region, identity.account, f"service/{cluster_name}/{service_name}")
+
+
+def resolve_cluster(value, identity, region, field="cluster"):
+    """(cluster name, cluster ARN, problem) for a cluster given as name or ARN."""
+    value = (value or "").strip()
+    if value.startswith("arn:"):
+        problem = names.check_arn(value, field, "ecs", "cluster", CLUSTER_ARN_EXAMPLE, identity=identity, region=region,
+                                  name_kind="ecs_cluster")
+        if problem:
+            return None, None, problem
+        return names.parse_arn(value)["resource_id"], value, None
+    problem = names.check_name("ecs_cluster", value, field)
+    if problem:
+        return None, None, problem + f" (or give the cluster ARN, {CLUSTER_ARN_EXAMPLE})"
+    return value, names.ecs_cluster_arn(identity, region, value), None
+
+
+def check_role_arn(value, field, identity):
+    """An IAM role ARN in the credentials' partition (IAM ARNs have no region)."""
+    if value is None:
+        return None
+    return names.check_arn(value, field, "iam", "role", ROLE_ARN_EXAMPLE, identity=identity)
+
+
+# --- tags on an ECS resource -----------------------------------------------------------------------
+
+
+def apply_tags(ecs, check_mode, arn, to_set, to_unset):
+    """TagResource/UntagResource on an ECS resource (nothing in check mode)."""
+    if check_mode:
+        return
+    if to_unset:
+        ecs.untag_resource(resourceArn=arn, tagKeys=list(to_unset))
+    if to_set:
+        ecs.tag_resource(resourceArn=arn, tags=dict_to_tags(to_set))
