@@ -15,7 +15,7 @@ options:
       - The pipeline's name, usually the Prefect work pool name. The parts are named after it
         (see O(queue_name), O(dead_letter_queue_name) and O(rule_name)) and the ownership tag
         C(prefect-ops:owner=ecs_event_observer/<name>) on every part records it.
-      - Letters, digits, C(-) and C(_); at most 46 characters unless O(rule_name) is set (the rule
+      - Letters, digits, C(-) and C(_); at most 45 characters unless O(rule_name) is set (the rule
         name C(<name>-task-state-changes) must fit EventBridge's 64).
     type: str
     required: true

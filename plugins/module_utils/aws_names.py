@@ -56,7 +56,7 @@ _DNS_SUFFIX = {
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
-_ARN_RE = re.compile(r"^arn:(aws(?:-[a-z]+(?:-[a-z]+)*)?):([a-z0-9-]+):([a-z0-9-]*):(\d{12}|aws|)?:(.+)$")
+_ARN_RE = re.compile(r"^arn:(aws(?:-[a-z]+(?:-[a-z]+)*)?):([a-z0-9-]+):([a-z0-9-]*):(\d+|aws|)?:(.+)$")
 
 # Ownership: every resource a module of this collection creates carries this tag; its value names
 # the module and the logical resource (e.g. "ecs_event_observer/my-pool"). state=absent only ever
