@@ -82,6 +82,8 @@ options:
         change). V({}) means no template.
       - With O(job_variables), the defaults of O(job_variables) are applied on top of this template.
       - Prefer O(job_variables) to set defaults; use this only for a custom template.
+      - Ansible would render the template's C({{ placeholders }}) itself; load the template from a JSON file with
+        C(lookup('file', 'template.json') | from_json) (lookup results are not rendered again) or mark it C(!unsafe).
     type: dict
   job_variables:
     description:
@@ -93,6 +95,8 @@ options:
       - A value of V(null) removes that key's default, so the worker's own default applies.
       - A key the template lacks fails, and the message says how to get a template that has it (O(upgrade_template)).
       - Values are checked against the variable's schema before anything changes.
+      - Mark values that hold Prefect placeholders, such as C({{ prefect.variables.cluster }}), with C(!unsafe) so
+        Ansible leaves them to Prefect.
     type: dict
   upgrade_template:
     description:
@@ -153,6 +157,14 @@ EXAMPLES = r'''
     upgrade_template: true
     job_variables:
       prefect_api_auth_string_secret_arn: arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect-auth
+
+- name: A custom template, kept in a JSON file so Ansible leaves its placeholders to Prefect
+  prefect_ops.ecs.prefect_work_pool:
+    name: custom-ecs
+    type: ecs
+    base_job_template: "{{ lookup('file', 'files/custom-ecs-template.json') | from_json }}"
+    job_variables:
+      cluster: !unsafe "{{ prefect.variables.ecs_cluster }}"
 
 - name: A process pool for development, paused for now
   prefect_ops.ecs.prefect_work_pool:

@@ -57,29 +57,31 @@ class Transport:
 
 
 def client(transport, **kwargs):
+    """A client on a scripted transport; the delays it would sleep are in `.sleeps`."""
     sleeps = []
     kwargs.setdefault("auth_string", "admin:s3cret")
     c = P.PrefectClient(API, opener=transport, sleep=sleeps.append, **kwargs)
-    return c, sleeps
+    c.sleeps = sleeps
+    return c
 
 
 def test_auth_string_is_sent_as_basic_and_wins_over_api_key():
     t = Transport((200, {"ok": 1}))
-    c, _ = client(t, api_key="pnu_key")
+    c = client(t, api_key="pnu_key")
     assert c.get("work_pools/x") == {"ok": 1}
     assert t.requests[0]["headers"]["Authorization"] == "Basic " + base64.b64encode(b"admin:s3cret").decode()
 
 
 def test_api_key_is_sent_as_bearer():
     t = Transport((200, {}))
-    c, _ = client(t, auth_string=None, api_key="pnu_key")
+    c = client(t, auth_string=None, api_key="pnu_key")
     c.get("work_pools/x")
     assert t.requests[0]["headers"]["Authorization"] == "Bearer pnu_key"
 
 
 def test_extra_headers_and_tls_options_reach_the_transport():
     t = Transport((200, {}))
-    c, _ = client(t, headers={"X-Gateway": "abc"}, validate_certs=False, timeout=7)
+    c = client(t, headers={"X-Gateway": "abc"}, validate_certs=False, timeout=7)
     c.get("health")
     req = t.requests[0]
     assert req["headers"]["X-Gateway"] == "abc"
@@ -88,7 +90,8 @@ def test_extra_headers_and_tls_options_reach_the_transport():
 
 def test_429_honours_retry_after_then_succeeds():
     t = Transport((429, {"detail": "slow down"}, {"Retry-After": "3"}), (200, {"name": "p"}))
-    c, sleeps = client(t, retry_delay=0.5)
+    c = client(t, retry_delay=0.5)
+    sleeps = c.sleeps
     assert c.get("work_pools/p") == {"name": "p"}
     assert sleeps == [3.0]
     assert len(t.requests) == 2
@@ -110,7 +113,8 @@ def test_retry_after_is_bounded():
 
 def test_5xx_backoff_is_exponential_and_bounded_then_gives_up_with_a_clear_message():
     t = Transport(*[(503, {"detail": "busy"})] * 4)
-    c, sleeps = client(t, retries=3, retry_delay=0.5)
+    c = client(t, retries=3, retry_delay=0.5)
+    sleeps = c.sleeps
     with pytest.raises(P.PrefectAPIError) as err:
         c.post("work_pools/", {"name": "p"})
     assert sleeps == [0.5, 1.0, 2.0]
@@ -120,14 +124,15 @@ def test_5xx_backoff_is_exponential_and_bounded_then_gives_up_with_a_clear_messa
 
 
 def test_backoff_is_capped():
-    c, _ = client(Transport(), retry_delay=10)
+    c = client(Transport(), retry_delay=10)
     assert c._backoff(10) == P.MAX_BACKOFF
 
 
 def test_connection_errors_are_retried_then_reported_with_the_fix():
     t = Transport(urllib.error.URLError(ConnectionRefusedError(111, "Connection refused")),
                   socket.timeout("timed out"), urllib.error.URLError("refused"))
-    c, sleeps = client(t, retries=2, retry_delay=0.1)
+    c = client(t, retries=2, retry_delay=0.1)
+    sleeps = c.sleeps
     with pytest.raises(P.PrefectAPIError) as err:
         c.get("work_pools/p")
     msg = str(err.value)
@@ -136,32 +141,32 @@ def test_connection_errors_are_retried_then_reported_with_the_fix():
 
 
 def test_401_says_which_credential_to_fix():
-    c, _ = client(Transport((401, {"exception_message": "Unauthorized"})))
+    c = client(Transport((401, {"exception_message": "Unauthorized"})))
     with pytest.raises(P.PrefectAPIError) as err:
         c.get("work_pools/p")
     assert "401" in str(err.value) and "auth_string" in str(err.value) and "api_key" in str(err.value)
     assert "s3cret" not in str(err.value)
-    c, _ = client(Transport((401, {})), auth_string=None)
+    c = client(Transport((401, {})), auth_string=None)
     with pytest.raises(P.PrefectAPIError) as err:
         c.get("work_pools/p")
     assert "no credentials were given" in str(err.value)
 
 
 def test_404_for_a_missing_object_is_none_when_allowed_but_a_missing_route_is_a_url_error():
-    c, _ = client(Transport((404, {"detail": 'Work pool "p" not found.'})))
+    c = client(Transport((404, {"detail": 'Work pool "p" not found.'})))
     assert c.get("work_pools/p", missing_ok=True) is None
-    c, _ = client(Transport((404, {"detail": "Not Found"})))
+    c = client(Transport((404, {"detail": "Not Found"})))
     with pytest.raises(P.PrefectAPIError) as err:
         c.get("work_pools/p", missing_ok=True)
     assert "api_url is probably wrong" in str(err.value) and "/api" in str(err.value)
 
 
 def test_409_and_403_carry_the_servers_detail():
-    c, _ = client(Transport((409, {"detail": "A work pool with this name already exists."})))
+    c = client(Transport((409, {"detail": "A work pool with this name already exists."})))
     with pytest.raises(P.PrefectAPIError) as err:
         c.post("work_pools/", {})
     assert err.value.status == 409 and "already exists" in str(err.value)
-    c, _ = client(Transport((403, {"detail": "Work pools starting with 'Prefect' are reserved"})))
+    c = client(Transport((403, {"detail": "Work pools starting with 'Prefect' are reserved"})))
     with pytest.raises(P.PrefectAPIError) as err:
         c.post("work_pools/", {})
     assert "reserved" in str(err.value) and "403" in str(err.value)
@@ -170,7 +175,7 @@ def test_409_and_403_carry_the_servers_detail():
 def test_422_shows_the_servers_validation_detail():
     body = {"exception_message": "Invalid request received.", "exception_detail": [
         {"loc": ["body", "concurrency_limit"], "msg": "Input should be greater than or equal to 0"}]}
-    c, _ = client(Transport((422, body)))
+    c = client(Transport((422, body)))
     with pytest.raises(P.PrefectAPIError) as err:
         c.post("work_pools/", {"concurrency_limit": -5})
     assert "concurrency_limit: Input should be greater than or equal to 0" in str(err.value)
@@ -178,7 +183,7 @@ def test_422_shows_the_servers_validation_detail():
 
 def test_an_html_answer_means_api_url_points_at_the_ui():
     t = Transport((200, b"<!doctype html><html></html>", {"Content-Type": "text/html"}))
-    c, _ = client(t)
+    c = client(t)
     with pytest.raises(P.PrefectAPIError) as err:
         c.get("work_pools/p")
     assert "HTML page" in str(err.value) and "api_url" in str(err.value)
@@ -189,7 +194,7 @@ def test_csrf_auto_fetches_a_token_when_the_server_asks_and_resends():
                   (200, {"token": "tok", "client": "c", "expiration": "2099-01-01T00:00:00Z"}),
                   (201, {"name": "p"}),
                   (204, None))
-    c, _ = client(t)
+    c = client(t)
     assert c.post("work_pools/", {"name": "p"}) == {"name": "p"}
     assert "csrf-token?client=" in t.requests[1]["url"]
     resent = t.requests[2]["headers"]
@@ -201,11 +206,11 @@ def test_csrf_auto_fetches_a_token_when_the_server_asks_and_resends():
 
 def test_csrf_enabled_fetches_first_and_disabled_never():
     t = Transport((200, {"token": "tok"}), (201, {}))
-    c, _ = client(t, csrf_protection="enabled")
+    c = client(t, csrf_protection="enabled")
     c.post("work_pools/", {})
     assert "csrf-token" in t.requests[0]["url"] and t.requests[1]["headers"]["Prefect-Csrf-Token"] == "tok"
     t = Transport((403, {"detail": "Missing CSRF token."}))
-    c, _ = client(t, csrf_protection="disabled")
+    c = client(t, csrf_protection="disabled")
     with pytest.raises(P.PrefectAPIError) as err:
         c.post("work_pools/", {})
     assert len(t.requests) == 1 and "csrf_protection" in str(err.value)
@@ -213,14 +218,14 @@ def test_csrf_enabled_fetches_first_and_disabled_never():
 
 def test_csrf_enabled_on_a_server_without_csrf_protection_carries_on():
     t = Transport((422, {"detail": "CSRF protection is disabled."}), (201, {"ok": True}))
-    c, _ = client(t, csrf_protection="enabled")
+    c = client(t, csrf_protection="enabled")
     assert c.post("work_pools/", {}) == {"ok": True}
     assert "Prefect-Csrf-Token" not in t.requests[1]["headers"]
 
 
 def test_paginate_follows_offsets_until_a_short_page():
     t = Transport((200, [{"i": i} for i in range(3)]), (200, [{"i": i} for i in range(3, 6)]), (200, [{"i": 6}]))
-    c, _ = client(t)
+    c = client(t)
     items = c.paginate("work_pools/filter", page_size=3)
     assert [i["i"] for i in items] == list(range(7))
     assert [r["body"]["offset"] for r in t.requests] == [0, 3, 6]

@@ -58,13 +58,13 @@ def test_unknown_key_of_an_older_template_says_how_to_upgrade():
 
 
 def test_unknown_key_that_no_template_has_lists_valid_keys():
-    _, errors = T.apply_job_variables(ECS, {"clutser": "x"}, "ecs")
+    errors = T.apply_job_variables(ECS, {"clutser": "x"}, "ecs")[1]
     assert "clutser" in errors[0] and "valid keys" in errors[0] and "cluster" in errors[0]
 
 
 def test_values_are_checked_against_the_schema():
-    _, errors = T.apply_job_variables(ECS, {"cpu": "1024", "launch_type": "FARGATE_NOPE",
-                                            "auto_deregister_task_definition": 1}, "ecs")
+    bad = {"cpu": "1024", "launch_type": "FARGATE_NOPE", "auto_deregister_task_definition": 1}
+    errors = T.apply_job_variables(ECS, bad, "ecs")[1]
     text = "\n".join(errors)
     assert "job_variables.cpu" in text and "integer" in text
     assert "job_variables.launch_type" in text and "FARGATE_SPOT" in text
@@ -72,31 +72,31 @@ def test_values_are_checked_against_the_schema():
 
 
 def test_schema_check_accepts_placeholders_block_references_and_nullable_values():
-    _, errors = T.apply_job_variables(ECS, {
+    errors = T.apply_job_variables(ECS, {
         "cpu": None, "memory": 2048, "cluster": "{{ prefect.variables.ecs_cluster }}",
         "aws_credentials": {"$ref": {"block_document_id": "0b7d9bb4-5c47-4ac5-9c9e-6d8f0e1b0b7e"}},
         "env": {"A": "1", "B": None}, "labels": {"team": "data"},
-    }, "ecs")
+    }, "ecs")[1]
     assert errors == []
 
 
 def test_labels_values_must_be_strings():
-    _, errors = T.apply_job_variables(ECS, {"labels": {"n": 1}}, "ecs")
+    errors = T.apply_job_variables(ECS, {"labels": {"n": 1}}, "ecs")[1]
     assert errors and "labels" in errors[0] and "n:" in errors[0]
 
 
 def test_ecs_network_configuration_mistakes_fail_with_the_fix():
-    _, errors = T.apply_job_variables(ECS, {"network_configuration": {
-        "awsvpcConfiguration": {"subnets": ["subnet-1"]}}}, "ecs")
+    errors = T.apply_job_variables(ECS, {"network_configuration": {
+        "awsvpcConfiguration": {"subnets": ["subnet-1"]}}}, "ecs")[1]
     assert errors and "directly" in errors[0] and "awsvpcConfiguration" in errors[0]
-    _, errors = T.apply_job_variables(ECS, {"network_configuration": {"subnets": "subnet-1", "assignPublicIp": True,
-                                                                      "subnet": ["x"]}}, "ecs")
+    bad = {"subnets": "subnet-1", "assignPublicIp": True, "subnet": ["x"]}
+    errors = T.apply_job_variables(ECS, {"network_configuration": bad}, "ecs")[1]
     text = "\n".join(errors)
     assert "unknown key(s) subnet" in text and "subnets must be a list" in text and "ENABLED or DISABLED" in text
 
 
 def test_template_changes_are_per_key_and_only_what_changed():
-    after, _ = T.apply_job_variables(ECS, {"cluster": "arn:c", "launch_type": None}, "ecs")
+    after = T.apply_job_variables(ECS, {"cluster": "arn:c", "launch_type": None}, "ecs")[0]
     before_view, after_view, paths = T.template_changes(ECS, after)
     assert before_view == {"job_variables": {"cluster": None, "launch_type": "FARGATE"}}
     assert after_view == {"job_variables": {"cluster": "arn:c"}}
@@ -129,7 +129,7 @@ def test_comparison_ignores_key_order_but_not_types():
 def test_identify_tells_stock_older_custom_and_empty():
     assert T.identify("ecs", ECS)["created_from"] == T.stock_label("ecs")
     assert T.identify("ecs", ECS)["matches_stock"] is True
-    configured, _ = T.apply_job_variables(ECS, {"cluster": "c"}, "ecs")
+    configured = T.apply_job_variables(ECS, {"cluster": "c"}, "ecs")[0]
     assert T.identify("ecs", configured)["matches_stock"] is True  # defaults are not structure
     old = T.identify("ecs", older_ecs_template())
     assert old["created_from"] == OLDER_VARIABLE_SETS["ecs"][0]["label"]
@@ -146,8 +146,8 @@ def test_identify_tells_stock_older_custom_and_empty():
 
 
 def test_upgrade_keeps_defaults_and_reports_dropped_ones():
-    old, _ = T.apply_job_variables(older_ecs_template(), {"cluster": "arn:c", "cpu": 512,
-                                                          "task_start_timeout_seconds": 300}, "ecs")
+    given = {"cluster": "arn:c", "cpu": 512, "task_start_timeout_seconds": 300}
+    old = T.apply_job_variables(older_ecs_template(), given, "ecs")[0]
     new, kept, dropped = T.upgrade(old, ECS)
     assert T.same_structure(new, ECS)
     assert T.defaults(new)["cluster"] == "arn:c" and T.defaults(new)["cpu"] == 512
