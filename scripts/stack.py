@@ -209,6 +209,10 @@ def down(quiet: bool = False) -> None:
         if not quiet:
             print("stack: not running")
         return
+    for worker in sorted((STATE_DIR / "workers").glob("*.json")):  # scripts/local_worker.py
+        entry = json.loads(worker.read_text())
+        stop_pid(entry["pid"], entry["marker"])
+        worker.unlink()
     for proc in reversed(state["processes"]):
         stop_pid(proc["pid"], proc["marker"])
     for name in ("state.json", "env", "fixture.env", "prefect.db", "prefect.db-shm", "prefect.db-wal"):
