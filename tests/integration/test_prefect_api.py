@@ -153,6 +153,22 @@ def test_module_defaults_group_sets_the_api_options_once(stack, pool, prefect):
     assert prefect.read_pool(pool) is not None
 
 
+def test_modules_run_where_the_prefect_sdk_is_not_installed(tmp_path, pool, prefect):
+    """As in a minimal execution environment: importing prefect or prefect_aws fails in the module's Python."""
+    for package in ("prefect", "prefect_aws"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text(f"raise ImportError('{package} is not installed here')\n")
+    env = {"PYTHONPATH": str(tmp_path)}
+    probe = run_module("ansible.builtin.command", {"cmd": "{{ ansible_playbook_python }} -c 'import prefect'"}, env=env)
+    assert probe.get("failed") and "prefect is not installed here" in probe["stderr"]  # the shadow works
+    results = converge(POOL, {"name": pool, "type": "ecs", "job_variables": {"cpu": 256}}, env=env,
+                       steps=("apply", "apply"))
+    assert changed(results) == [True, False]
+    assert prefect.read_pool(pool)["base_job_template"]["variables"]["properties"]["cpu"]["default"] == 256
+    info = run_module(INFO, {"name": pool}, env=env)
+    assert not info.get("failed") and info["work_pools"][0]["name"] == pool
+
+
 def run_vvv(args: dict, env: dict | None = None):
     play = [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "t", POOL: args, "ignore_errors": True}]}]
     return run_playbook(play, inventory="localhost,", env=env, json_output=False, args=["-c", "local", "-vvv"])
