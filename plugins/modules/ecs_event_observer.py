@@ -34,7 +34,7 @@ description:
   - The IAM role of the worker is created after this module runs; it takes
     RV(worker_policy_statements), and the worker's container takes RV(worker_environment).
 author:
-  - prefect_ops maintainers
+  - prefect_ops.ecs maintainers (@prefect-ops)
 options:
   state:
     description:

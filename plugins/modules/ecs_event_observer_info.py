@@ -27,7 +27,7 @@ description:
     is read by the worker) and never receives messages (that would count against
     C(maxReceiveCount)); it makes no call that changes anything.
 author:
-  - prefect_ops maintainers
+  - prefect_ops.ecs maintainers (@prefect-ops)
 options:
   clusters:
     description:

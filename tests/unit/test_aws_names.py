@@ -109,8 +109,8 @@ def _code_without_docs(path: Path) -> str:
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
             body[0] = ast.Pass()
-    tree.body = [s for s in tree.body if not (isinstance(s, ast.Assign) and getattr(s.targets[0], "id", "") in
-                                               ("DOCUMENTATION", "EXAMPLES", "RETURN"))]
+    docs = ("DOCUMENTATION", "EXAMPLES", "RETURN")
+    tree.body = [s for s in tree.body if not (isinstance(s, ast.Assign) and getattr(s.targets[0], "id", "") in docs)]
     return ast.unparse(tree)
 
 
