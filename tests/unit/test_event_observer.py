@@ -360,3 +360,68 @@ def test_target_drift_is_detected():
     events.reset_mock()
     eo.ensure_target(module, events, False, aws_base.Changes(), {"name": "r", "targets": [{"Id": eo.TARGET_ID, "Arn": QUEUE_ARN}]}, QUEUE_ARN)
     events.put_targets.assert_not_called()
+
+
+# --- inspect (the info module's checks) on a mis-wired pipeline --------------------------------------
+
+
+def _fake_module(**module_params):
+    module = mock.Mock()
+    module.params = {"name": "p", "queue_name": None, "dead_letter_queue_name": None, "rule_name": None, "clusters": None}
+    module.params.update(module_params)
+    module.region = "us-east-1"
+    module.fail_json.side_effect = AssertionError
+    return module
+
+
+def _fake_clients(queue_attributes, rule, targets):
+    sqs, events, sts, kms = mock.Mock(), mock.Mock(), mock.Mock(), mock.Mock()
+    sts.get_caller_identity.return_value = {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/x"}
+    urls = {"p-events": "https://sqs/123456789012/p-events", "p-events-dlq": "https://sqs/123456789012/p-events-dlq"}
+    sqs.get_queue_url.side_effect = lambda QueueName: {"QueueUrl": urls[QueueName]}
+    dlq_attributes = {"QueueArn": QUEUE_ARN + "-dlq", "ApproximateNumberOfMessages": "2", "ApproximateNumberOfMessagesNotVisible": "0"}
+    sqs.get_queue_attributes.side_effect = lambda QueueUrl, AttributeNames: {
+        "Attributes": queue_attributes if QueueUrl.endswith("p-events") else dlq_attributes}
+    sqs.list_queue_tags.return_value = {"Tags": {"prefect-ops:owner": "ecs_event_observer/p"}}
+    events.describe_rule.return_value = rule
+    events.paginate.return_value = targets
+    events.list_tags_for_resource.return_value = {"Tags": []}
+    events.test_event_pattern.return_value = {}
+    return {"sqs": sqs, "events": events, "sts": sts, "kms": kms}
+
+
+def test_inspect_reports_each_broken_wire():
+    cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/c"
+    loose = eo.queue_policy(QUEUE_ARN, RULE_ARN)
+    loose["Statement"].append({"Sid": "Loose", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                               "Action": "sqs:SendMessage", "Resource": QUEUE_ARN})
+    queue_attributes = {"QueueArn": QUEUE_ARN, "Policy": json.dumps(loose), "ApproximateNumberOfMessages": "4",
+                        "RedrivePolicy": json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:elsewhere",
+                                                     "maxReceiveCount": 3})}
+    rule = {"Name": "p-task-state-changes", "Arn": RULE_ARN, "State": "DISABLED",
+            "EventPattern": json.dumps(eo.event_pattern(["arn:aws:ecs:us-east-1:123456789012:cluster/old"]))}
+    targets = [{"Id": eo.TARGET_ID, "Arn": QUEUE_ARN, "InputPath": "$.detail"}]
+    clients = _fake_clients(queue_attributes, rule, targets)
+    result = eo.inspect(_fake_module(clusters=[cluster]), clients)
+    assert result["exists"] and not result["healthy"]
+    assert set(result["failed_checks"]) == {"queue_redrives_to_dead_letter_queue", "queue_policy_requires_source_arn",
+                                            "rule_pattern", "rule_enabled", "rule_targets_queue"}
+    statuses = {c["name"]: c["status"] for c in result["checks"]}
+    assert statuses["queue_policy_allows_rule"] == "pass" and statuses["dead_letter_queue_empty"] == "warn"
+    assert result["queue"]["messages_visible"] == 4 and result["dead_letter_queue"]["messages_visible"] == 2
+    # read-only: no call that changes anything, no events sent, no messages received
+    for client in clients.values():
+        assert _mutations(client) == []
+        assert not any(c[0] in ("put_events", "receive_message", "send_message") for c in client.method_calls)
+
+
+def test_inspect_healthy_pipeline():
+    cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/c"
+    queue_attributes = {"QueueArn": QUEUE_ARN, "Policy": json.dumps(eo.queue_policy(QUEUE_ARN, RULE_ARN)),
+                        "RedrivePolicy": json.dumps({"deadLetterTargetArn": QUEUE_ARN + "-dlq", "maxReceiveCount": 3})}
+    rule = {"Name": "p-task-state-changes", "Arn": RULE_ARN, "State": "ENABLED", "EventPattern": json.dumps(eo.event_pattern([cluster]))}
+    clients = _fake_clients(queue_attributes, rule, [{"Id": eo.TARGET_ID, "Arn": QUEUE_ARN}])
+    clients["events"].test_event_pattern.side_effect = [{"Result": True}, {"Result": False}, {"Result": False}]
+    result = eo.inspect(_fake_module(clusters=["c"]), clients)
+    assert result["healthy"] and result["failed_checks"] == [] and result["unknown_checks"] == []
+    assert result["pattern_tests"] == {"our_cluster": "match", "other_cluster": "no_match", "other_detail_type": "no_match"}
