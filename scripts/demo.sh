@@ -6,6 +6,9 @@ BIN=$PWD/.venv/bin
 export PATH=$BIN:$PATH ANSIBLE_PYTHON_INTERPRETER=$BIN/python
 set -a; . "${PREFECT_OPS_STACK_DIR:-.state/stack}/env"; set +a
 mkdir -p .state/demo
+# A real ECS worker for the pool, standing in for the worker service's container (moto runs none):
+# it starts as soon as site.yml has created and configured the pool, so verify finds it online.
+"$BIN/python" scripts/local_worker.py start --pool demo
 echo "== first run"
 ansible-playbook -i inventories/local/hosts.yml playbooks/site.yml | tee .state/demo/run1.log
 echo "== second run (must report changed=0 and make no mutating AWS call)"
