@@ -764,7 +764,7 @@ def remove(module, clients):
 
     params = module.params
     resolved, problems = resolve_names(params)
-    fail_on_problems(module, problems)
+    fail_on_problems(module, problems + [names.check_region(module.region)])
     current = read_all(clients, resolved)
     changes = Changes()
     check_mode = module.check_mode
@@ -792,9 +792,18 @@ def remove(module, clients):
         changes.deleted("rule", f"delete rule {rule['name']}", rule_view(dict(rule, targets=[])))
         if not check_mode:
             events.delete_rule(Name=rule["name"])
+    deleted_urls = set()
     for part in ("queue", "dead_letter_queue"):  # the queue first: its redrive policy names the DLQ
         if owned(part):
             item = current[part]
+            if part == "dead_letter_queue":
+                sources = [u for u in sqs.paginate("list_dead_letter_source_queues", "queueUrls", QueueUrl=item["url"])
+                           if u not in deleted_urls]
+                if sources:
+                    left_alone.append(f"{part} {item['name']}")
+                    module.warn(f"{part} {item['name']} is left in place: queues still redrive to it ({', '.join(sources)})")
+                    continue
+            deleted_urls.add(item["url"])
             changes.deleted(part, f"delete {part} {item['name']}", _diffable(queue_view(item)))
             if not check_mode:
                 try:

@@ -46,14 +46,26 @@ class Steps:
         return [c["action"] for c in self[label]["_calls"] if c["mutating"] and not c["fault"]]
 
 
-def run_steps(aws_proxy, steps: list[tuple], env: dict | None = None, play_vars: dict | None = None) -> Steps:
-    """steps: (label, module, args, check_mode). One playbook; failures do not stop later steps."""
+# Calls a module makes that name none of its resources (everything else names the pipeline's queues,
+# rule or clusters, which all contain the test's unique name).
+ACCOUNT_LEVEL = {"GetCallerIdentity", "TestEventPattern", "DescribeKey", "GetKeyPolicy"}
+
+
+def run_steps(aws_proxy, steps: list[tuple], env: dict | None = None, play_vars: dict | None = None,
+              marker: str | None = None) -> Steps:
+    """steps: (label, module, args, check_mode). One playbook; failures do not stop later steps.
+
+    The shared stack may serve other clients at the same time (a worker's observer polls its queue),
+    so a step's calls are those in its time window that name `marker` (default: the first step's
+    `name`) or are account-level reads.
+    """
+    marker = marker or steps[0][2]["name"]
     tasks = [{"name": label, module: args, "check_mode": check, "diff": True, "ignore_errors": True}
              for label, module, args, check in steps]
     play = [{"name": "steps", "hosts": "localhost", "gather_facts": False, "vars": play_vars or {}, "tasks": tasks}]
     mark = aws_proxy.mark()
     res = run_playbook(play, inventory="localhost,", env=env, args=["-c", "local"])
-    calls = aws_proxy.aws_calls(mark)
+    calls = [c for c in aws_proxy.aws_calls(mark) if c["action"] in ACCOUNT_LEVEL or marker in json.dumps(c["params"])]
     ran = res.data.get("plays", [{}])[0].get("tasks", [])
     assert len(ran) == len(steps), f"ansible-playbook rc={res.rc}\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
     results = []
@@ -63,7 +75,7 @@ def run_steps(aws_proxy, steps: list[tuple], env: dict | None = None, play_vars:
         result["_calls"] = [c for c in calls if window[0] <= c["ts"] <= window[1]]
         results.append(result)
     attributed = sum(len(r["_calls"]) for r in results)
-    assert attributed == len(calls), "an AWS call fell outside every task's window; per-step call checks would be unsound"
+    assert attributed == len(calls), "a call of this test fell outside every task's window; per-step call checks would be unsound"
     return Steps(results, calls)
 
 
@@ -371,7 +383,8 @@ def test_bad_input_fails_before_any_change(aws_proxy, unique, identity):
     good = cluster_arn(identity, unique)
     account, region = identity["account"], os.environ["AWS_REGION"]
     cases = {
-        "rule name over 64": ({"name": "n" * 46, "clusters": [good]}, ["rule_name", "64", "shorten name by at least 1"]),
+        "rule name over 64": ({"name": unique + "n" * (46 - len(unique)), "clusters": [good]},
+                              ["rule_name", "64", "shorten name by at least 1"]),
         "queue name over 80": ({"name": unique, "queue_name": "q" * 81, "clusters": [good]}, ["queue_name", "80"]),
         "cluster ARN format": ({"name": unique, "clusters": [f"arn:aws:ecs:{region}:{account}:service/x"]},
                                ["clusters[0]", "arn:<partition>:ecs:<region>"]),
@@ -386,7 +399,7 @@ def test_bad_input_fails_before_any_change(aws_proxy, unique, identity):
                                         "clusters": [f"arn:aws:ecs:us-gov-west-1:{account}:cluster/x"]},
                                        ["clusters[0]", "partition aws,", "arn:aws-us-gov:"]),
     }
-    steps = run_steps(aws_proxy, [(label, FQCN, args, False) for label, (args, dummy) in cases.items()])
+    steps = run_steps(aws_proxy, [(label, FQCN, args, False) for label, (args, dummy) in cases.items()], marker=unique)
     for label, (dummy, words) in cases.items():
         result = steps[label]
         assert result.get("failed"), f"{label}: did not fail"
@@ -481,3 +494,23 @@ def test_govcloud_builds_aws_us_gov_arns(aws_proxy, aws, unique):
     assert not ok(steps["apply again"])["changed"] and steps.mutating("apply again") == []
     assert ok(steps["info"])["healthy"]
     assert ok(steps["remove"])["changed"] and queue_state(aws, f"{unique}-events", region=region) is None
+
+
+def test_absent_keeps_a_dead_letter_queue_another_queue_still_uses(aws_proxy, aws, unique, identity):
+    args = {"name": unique, "clusters": [cluster_arn(identity, unique)]}
+    created = ok(run_steps(aws_proxy, [("create", FQCN, args, False)])["create"])
+    sqs = aws("sqs", direct=True)
+    hand = sqs.create_queue(QueueName=f"{unique}-hand", Attributes={"RedrivePolicy": json.dumps(
+        {"deadLetterTargetArn": created["dead_letter_queue"]["arn"], "maxReceiveCount": 5})})["QueueUrl"]
+    gone = {"name": unique, "state": "absent"}
+    steps = run_steps(aws_proxy, [("check", FQCN, gone, True), ("absent", FQCN, gone, False)])
+    for label in ("check", "absent"):
+        assert ok(steps[label])["left_alone"] == [f"dead_letter_queue {unique}-events-dlq"]
+        assert any(f"{unique}-hand" in w for w in steps[label]["warnings"])
+    assert steps["absent"]["actions"] == steps["check"]["actions"]
+    assert [c["action"] for c in steps["absent"]["_calls"] if c["mutating"]] == ["RemoveTargets", "DeleteRule", "DeleteQueue"]
+    assert queue_state(aws, f"{unique}-events") is None and queue_state(aws, f"{unique}-events-dlq") is not None
+    sqs.delete_queue(QueueUrl=hand)
+    steps = run_steps(aws_proxy, [("absent", FQCN, gone, False)])
+    assert ok(steps["absent"])["actions"] == [f"delete dead_letter_queue {unique}-events-dlq"]
+    assert queue_state(aws, f"{unique}-events-dlq") is None
