@@ -333,6 +333,21 @@ def test_drift_is_reported_and_restored(aws_proxy, aws, unique, identity):
     policy = json.loads(queue["attributes"]["Policy"])
     assert [s["Condition"]["ArnEquals"]["aws:SourceArn"] for s in policy["Statement"]] == [rule_arn]
     assert [t["Arn"] for t in rule_state(aws, f"{unique}-task-state-changes")["targets"]] == [queue_arn]
+
+    # the same meaning written differently is not drift: policy and pattern are compared by meaning
+    statement = policy["Statement"][0]
+    same_policy = {"Statement": [{"Condition": statement["Condition"], "Resource": [queue_arn], "Action": ["sqs:SendMessage"],
+                                  "Principal": statement["Principal"], "Effect": "Allow", "Sid": statement["Sid"]}],
+                   "Version": "2012-10-17", "Id": policy["Id"]}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(same_policy, indent=2)})
+    rule = rule_state(aws, f"{unique}-task-state-changes")["rule"]
+    events.put_rule(Name=rule["Name"], State="ENABLED", Description=rule["Description"],
+                    EventPattern=json.dumps({"detail": {"clusterArn": [cluster]}, "source": ["aws.ecs"],
+                                             "detail-type": ["ECS Task State Change"]}, indent=1))
+    steps = run_steps(aws_proxy, [("check", FQCN, args, True), ("apply", FQCN, args, False)])
+    for label in ("check", "apply"):
+        assert not ok(steps[label])["changed"] and steps.mutating(label) == [], steps[label]["actions"]
+    assert json.loads(queue_state(aws, f"{unique}-events")["attributes"]["Policy"]) == same_policy  # untouched
     ok(run_steps(aws_proxy, [("remove", FQCN, {"name": unique, "state": "absent"}, False)])["remove"])
 
 
