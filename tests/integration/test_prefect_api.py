@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from stacktools.ansible_run import run_module, run_playbook
-from stacktools.prefect_converge import changed, converge
+from stacktools.prefect_converge import changed, converge, run_each
 from stacktools.prefect_proxy import build as build_prefect_proxy
 from stacktools.proxy import start_in_thread
 from stacktools.stack import PrefectAPI, ProxyControl
@@ -126,10 +126,14 @@ def test_wrong_credentials_say_what_to_fix(stack, pool, prefect):
 
 def test_a_wrong_api_url_says_it_is_wrong(stack):
     root = stack["PREFECT_API_URL"].rsplit("/api", 1)[0]
-    res = run_module(INFO, {"name": "x", "api_url": root})  # the UI root, not the API
-    assert res["failed"] and "api_url" in res["msg"] and "/api" in res["msg"]
-    res = run_module(INFO, {"name": "x", "api_url": "https://app.prefect.cloud/account/1/workspace/2"})
-    assert res["failed"] and "Prefect Cloud UI address" in res["msg"]
+    ui_root, cloud_ui, cloud_no_workspace = run_each(INFO, [
+        {"name": "x", "api_url": root},  # the UI root, not the API
+        {"name": "x", "api_url": "https://app.prefect.cloud/account/1/workspace/2"},
+        {"name": "x", "api_url": "https://api.prefect.cloud/api/"},
+    ])
+    assert ui_root["failed"] and "api_url is probably wrong" in ui_root["msg"] and "/api" in ui_root["msg"]
+    assert cloud_ui["failed"] and "Prefect Cloud UI address" in cloud_ui["msg"]
+    assert cloud_no_workspace["failed"] and "does not name a Prefect Cloud workspace" in cloud_no_workspace["msg"]
     res = run_module(INFO, {"name": "x"}, env={"PREFECT_API_URL": ""})
     assert res["failed"] and "api_url is not set" in res["msg"]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import urllib.parse
 
 import pytest
 
@@ -16,7 +17,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_templates 
     STOCK_TEMPLATES,
 )
 from stacktools.ansible_run import run_module
-from stacktools.prefect_converge import changed, converge
+from stacktools.prefect_converge import changed, converge, phases, run_each
 from stacktools.prefect_proxy import build as build_prefect_proxy
 from stacktools.proxy import start_in_thread
 from stacktools.stack import ProxyControl
@@ -95,41 +96,51 @@ def test_create_process_pool_gets_the_process_workers_template(prefect, pool):
     assert (created["is_paused"], created["concurrency_limit"], created["description"]) == (True, 2, "dev")
 
 
+def test_names_that_need_quoting_in_urls(prefect, unique):
+    name = f"my pool ?#+ é {unique}"
+    try:
+        results = converge(MOD, {"name": name, "type": "process", "concurrency_limit": 1})
+        assert changed(results) == [True, True, False, False]
+        listed = prefect.ok("POST", "/work_pools/filter", {"work_pools": {"name": {"any_": [name]}}})
+        assert [p["concurrency_limit"] for p in listed] == [1]
+        results = converge(MOD, {"name": name, "state": "absent"}, steps=("apply", "apply"))
+        assert changed(results) == [True, False]
+        assert prefect.ok("POST", "/work_pools/filter", {"work_pools": {"name": {"any_": [name]}}}) == []
+    finally:
+        prefect.request("DELETE", "/work_pools/" + urllib.parse.quote(name, safe=""))
+
+
 def test_description_set_and_cleared(prefect, ecs_pool):
-    results = converge(MOD, {"name": ecs_pool, "description": "flows on ECS"})
-    assert changed(results) == [True, True, False, False]
-    assert_prediction(results[0], results[1])
-    assert results[1]["diff"] == {"before": {"description": None}, "after": {"description": "flows on ECS"}}
-    assert prefect.read_pool(ecs_pool)["description"] == "flows on ECS"
-    results = converge(MOD, {"name": ecs_pool, "description": ""})
-    assert changed(results) == [True, True, False, False]
+    set_it, clear_it = phases(MOD, [{"name": ecs_pool, "description": "flows on ECS"},
+                                    {"name": ecs_pool, "description": ""}])
+    assert changed(set_it) == [True, True, False, False]
+    assert_prediction(set_it[0], set_it[1])
+    assert set_it[1]["diff"] == {"before": {"description": None}, "after": {"description": "flows on ECS"}}
+    assert set_it[1]["work_pool"]["description"] == "flows on ECS"  # read back after the change
+    assert changed(clear_it) == [True, True, False, False]
+    assert_prediction(clear_it[0], clear_it[1])
     assert prefect.read_pool(ecs_pool)["description"] == ""
 
 
 def test_paused_and_unpaused(prefect, ecs_pool):
-    results = converge(MOD, {"name": ecs_pool, "paused": True})
-    assert changed(results) == [True, True, False, False]
-    assert_prediction(results[0], results[1])
-    assert results[1]["changes"] == ["paused"]
+    pause, unpause = phases(MOD, [{"name": ecs_pool, "paused": True}, {"name": ecs_pool, "paused": False}])
+    assert changed(pause) == [True, True, False, False]
+    assert_prediction(pause[0], pause[1])
+    assert pause[1]["changes"] == ["paused"]
+    assert pause[1]["work_pool"]["is_paused"] is True and pause[1]["work_pool"]["status"] == "PAUSED"
+    assert changed(unpause) == [True, True, False, False]
+    assert_prediction(unpause[0], unpause[1])
     pool = prefect.read_pool(ecs_pool)
-    assert pool["is_paused"] is True and pool["status"] == "PAUSED"
-    results = converge(MOD, {"name": ecs_pool, "paused": False})
-    assert changed(results) == [True, True, False, False]
-    assert prefect.read_pool(ecs_pool)["is_paused"] is False
+    assert pool["is_paused"] is False and pool["status"] != "PAUSED"
 
 
 def test_concurrency_limit_set_and_removed(prefect, ecs_pool):
-    results = converge(MOD, {"name": ecs_pool, "concurrency_limit": 5})
-    assert changed(results) == [True, True, False, False]
-    assert_prediction(results[0], results[1])
-    assert prefect.read_pool(ecs_pool)["concurrency_limit"] == 5
-    results = converge(MOD, {"name": ecs_pool, "concurrency_limit": 0})
-    assert changed(results) == [True, True, False, False]
-    assert prefect.read_pool(ecs_pool)["concurrency_limit"] == 0
-    results = converge(MOD, {"name": ecs_pool, "concurrency_limit": -1})
-    assert changed(results) == [True, True, False, False]
-    assert_prediction(results[0], results[1])
-    assert results[1]["diff"] == {"before": {"concurrency_limit": 0}, "after": {"concurrency_limit": None}}
+    five, zero, unlimited = phases(MOD, [{"name": ecs_pool, "concurrency_limit": n} for n in (5, 0, -1)])
+    for results, value in ((five, 5), (zero, 0), (unlimited, None)):
+        assert changed(results) == [True, True, False, False], value
+        assert_prediction(results[0], results[1])
+        assert results[1]["work_pool"]["concurrency_limit"] == value
+    assert unlimited[1]["diff"] == {"before": {"concurrency_limit": 0}, "after": {"concurrency_limit": None}}
     assert prefect.read_pool(ecs_pool)["concurrency_limit"] is None
 
 
@@ -344,7 +355,7 @@ def counting_proxy(stack):
     server.shutdown()
 
 
-@pytest.mark.parametrize("args,field", [
+BAD_INPUT = [
     ({"name": "a/b", "type": "ecs"}, "name 'a/b' contains '/'"),
     ({"name": "prefect-pool", "type": "ecs"}, "reserves"),
     ({"name": "ok", "type": "ecs", "concurrency_limit": -2}, "concurrency_limit must be 0 or more, or -1"),
@@ -352,34 +363,35 @@ def counting_proxy(stack):
     ({"name": "ok", "type": "ecs", "base_job_template": {"job_configuration": {"a": "x"}}},
      "must have both a job_configuration mapping and a variables mapping"),
     ({"name": "ok", "recreate": True}, "recreate needs type"),
-])
-def test_bad_input_fails_before_any_api_call(counting_proxy, args, field):
+]
+
+
+def test_bad_input_fails_before_any_api_call(counting_proxy, tmp_path):
     """Each message names the field and the fix; the module made no API call at all."""
     control, url = counting_proxy
-    res = run_module(MOD, {**args, "api_url": url})
-    assert res["failed"] and field in res["msg"], res["msg"]
+    undeclared = {"job_configuration": {"a": "{{ b }}"}, "variables": {"properties": {}}}
+    cases = BAD_INPUT + [({"name": "ok", "type": "ecs", "base_job_template": from_file(tmp_path, undeclared)},
+                          "uses {{ b }}, which is not declared")]
+    results = run_each(MOD, [{**args, "api_url": url} for args, _field in cases])
+    for (args, field), res in zip(cases, results):
+        assert res.get("failed") and field in res["msg"], (args, res.get("msg"))
     assert control.calls() == []
 
 
-def test_undeclared_template_placeholder_fails_before_any_api_call(counting_proxy, tmp_path):
-    control, url = counting_proxy
-    bad = {"job_configuration": {"a": "{{ b }}"}, "variables": {"properties": {}}}
-    res = run_module(MOD, {"name": "ok", "type": "ecs", "api_url": url, "base_job_template": from_file(tmp_path, bad)})
-    assert res["failed"] and "{{ b }}" in res["msg"] and "not declared" in res["msg"], res["msg"]
-    assert control.calls() == []
-
-
-@pytest.mark.parametrize("job_variables,field", [
+BAD_JOB_VARIABLES = [
     ({"cpu": "lots"}, "job_variables.cpu: expected integer or null"),
     ({"launch_type": "FARGATE_NOPE"}, "job_variables.launch_type: expected one of"),
     ({"clutser": "x"}, "job_variables clutser"),
     ({"network_configuration": {"awsvpcConfiguration": {"subnets": ["subnet-1"]}}}, "network_configuration must hold"),
     ({"network_configuration": {"subnets": ["s"], "assignPublicIp": True}}, "assignPublicIp must be ENABLED or DISABLED"),
-])
-def test_bad_job_variables_fail_before_any_change(prefect, ecs_pool, counting_proxy, job_variables, field):
+]
+
+
+def test_bad_job_variables_fail_before_any_change(prefect, ecs_pool, counting_proxy):
     control, url = counting_proxy
     before = prefect.read_pool(ecs_pool)
-    res = run_module(MOD, {"name": ecs_pool, "api_url": url, "job_variables": job_variables})
-    assert res["failed"] and field in res["msg"], res["msg"]
+    results = run_each(MOD, [{"name": ecs_pool, "api_url": url, "job_variables": jv} for jv, _field in BAD_JOB_VARIABLES])
+    for (job_variables, field), res in zip(BAD_JOB_VARIABLES, results):
+        assert res.get("failed") and field in res["msg"], (job_variables, res.get("msg"))
     assert [c for c in control.calls() if c["method"] != "GET"] == []
     assert prefect.read_pool(ecs_pool) == before

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from stacktools.ansible_run import run_module
-from stacktools.prefect_converge import changed, converge
+from stacktools.prefect_converge import changed, converge, phases, run_each
 
 QUEUE = "prefect_ops.ecs.prefect_work_queue"
 INFO = "prefect_ops.ecs.prefect_work_pool_info"
@@ -59,12 +59,13 @@ def test_create_queue_with_every_option(prefect, pool):
 ])
 def test_each_option_is_idempotent_and_check_mode_predicts(prefect, pool, option, api_key, first, second):
     prefect.ok("POST", f"/work_pools/{pool}/queues", {"name": "q"})  # priority 2, after the default queue
-    for value in (first, second):
-        results = converge(QUEUE, {"name": "q", "work_pool": pool, option: value})
+    both = phases(QUEUE, [{"name": "q", "work_pool": pool, option: value} for value in (first, second)])
+    for results, value in zip(both, (first, second)):
         assert changed(results) == [True, True, False, False], value
         assert_prediction(results[0], results[1])
         assert results[1]["changes"] == [option]
-        assert read_queue(prefect, pool, "q")[api_key] == value
+        assert results[1]["work_queue"][api_key] == value  # read back after the change
+    assert read_queue(prefect, pool, "q")[api_key] == second
 
 
 def test_concurrency_limit_minus_one_removes_the_limit(prefect, pool):
@@ -106,14 +107,18 @@ def test_missing_pool_fails_clearly(prefect, unique):
     assert not absent.get("failed") and absent["changed"] is False
 
 
-@pytest.mark.parametrize("args,fragment", [
+BAD_QUEUE_INPUT = [
     ({"name": "a&b"}, "name 'a&b' contains '&'"),
     ({"name": "q", "priority": 0}, "priority must be 1"),
     ({"name": "q", "concurrency_limit": -3}, "concurrency_limit must be 0 or more, or -1"),
-])
-def test_bad_queue_input_fails_before_any_change(prefect, pool, args, fragment):
-    res = run_module(QUEUE, {"work_pool": pool, **args})
-    assert res["failed"] and fragment in res["msg"], res["msg"]
+    ({"name": "q", "work_pool": "x/y"}, "work_pool 'x/y' contains '/'"),
+]
+
+
+def test_bad_queue_input_fails_before_any_change(prefect, pool):
+    results = run_each(QUEUE, [{"work_pool": pool, **args} for args, _fragment in BAD_QUEUE_INPUT])
+    for (args, fragment), res in zip(BAD_QUEUE_INPUT, results):
+        assert res.get("failed") and fragment in res["msg"], (args, res.get("msg"))
     assert [q["name"] for q in prefect.ok("POST", f"/work_pools/{pool}/queues/filter", {})] == ["default"]
 
 
