@@ -277,7 +277,8 @@ class PrefectClient(object):
         try:
             resp = self._open(url, data=data, headers=self._request_headers(), method=method,
                               timeout=self.timeout, validate_certs=self.validate_certs,
-                              http_agent=USER_AGENT, follow_redirects='safe')
+                              http_agent=USER_AGENT, follow_redirects='safe',
+                              use_netrc=False)  # a ~/.netrc entry must not replace our Authorization
             status = resp.getcode() if hasattr(resp, "getcode") else resp.status
             headers = dict((k.title(), v) for k, v in resp.headers.items()) if resp.headers else {}
             raw = resp.read()

@@ -102,7 +102,11 @@ options:
     description:
       - Move an existing pool whose template differs from the current stock template of its type (for example one
         created from an older worker's template) to the current stock template, keeping the defaults already set.
+      - Stock templates are bundled for V(ecs) and V(process). For other types give the new template as
+        O(base_job_template); with O(upgrade_template=true) the pool moves to it and keeps the defaults already set
+        (without it, O(base_job_template) replaces the template, defaults included).
       - Defaults of variables the new template no longer has are dropped, with a warning naming them.
+      - O(job_variables) apply on top.
       - Without it an existing pool's variable set is left alone.
     type: bool
     default: false
@@ -255,6 +259,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect import (
     PrefectModule,
     validate_name,
 )
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_templates import STOCK_TEMPLATES
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_job_template import (
     apply_job_variables,
     defaults,
@@ -432,17 +437,25 @@ class WorkPoolModule(PrefectModule):
         cur_template = current.get('base_job_template') or {}
         base = copy.deepcopy(p['base_job_template']) if p['base_job_template'] is not None else copy.deepcopy(cur_template)
         if p['upgrade_template']:
-            target, dummy = self.current_stock(pool_type)
+            # Move from the pool's current template to the target, carrying the defaults already set.
+            if p['base_job_template'] is not None:
+                target, label = copy.deepcopy(p['base_job_template']), "given base_job_template"
+            else:
+                target, label = stock_template(pool_type), "%s template" % stock_label(pool_type)
             if target is None:
-                self.fail("upgrade_template: there is no stock template for type %r to upgrade work pool %r to; give "
-                          "base_job_template instead" % (pool_type, p['name']))
-            if not same_structure(base, target):
-                base, kept, dropped = upgrade(base, target)
+                self.fail("upgrade_template: this collection bundles current templates for %s only, and the server's "
+                          "registry copy may be older than your worker, so there is nothing safe to upgrade work pool "
+                          "%r (type %r) to. Give the new template as base_job_template together with upgrade_template "
+                          "to move to it and keep the defaults already set"
+                          % (", ".join(sorted(STOCK_TEMPLATES)), p['name'], pool_type))
+            if same_structure(cur_template, target):
+                base = copy.deepcopy(cur_template)
+            else:
+                base, dummy_kept, dropped = upgrade(cur_template, target)
                 if dropped:
-                    self.warn("upgrade_template dropped the defaults of %s: the %s template has no such variables "
-                              "(the current worker does not read them)"
-                              % (", ".join("%s=%r" % kv for kv in sorted(dropped.items())),
-                                 stock_label(pool_type) or "current"))
+                    self.warn("upgrade_template dropped the defaults of %s: the %s has no such variables (the worker "
+                              "it belongs to does not read them)"
+                              % (", ".join("%s=%r" % kv for kv in sorted(dropped.items())), label))
         template = self.desired_template(base, pool_type, p['name'])
 
         patch, before, after, changes = {}, {}, {}, []

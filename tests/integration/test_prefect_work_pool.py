@@ -319,6 +319,29 @@ def test_upgrade_template_moves_to_the_current_template_keeping_defaults(prefect
     assert results[3]["template"]["created_from"] == f"prefect-aws {STOCK_TEMPLATES['ecs']['version']}"
 
 
+def test_upgrade_to_a_given_template_for_types_without_a_bundled_one(prefect, pool, tmp_path):
+    meta = prefect.ok("GET", "/collections/views/aggregate-worker-metadata")
+    docker = meta["prefect-docker"]["docker"]["default_base_job_configuration"]
+    prefect.ok("POST", "/work_pools/", {"name": pool, "type": "docker", "base_job_template": docker})
+    assert run_module(MOD, {"name": pool, "job_variables": {"image": "flows:1"}})["changed"]
+    before = prefect.read_pool(pool)
+
+    refused = run_module(MOD, {"name": pool, "upgrade_template": True})
+    assert refused["failed"] and "bundles current templates for ecs, process only" in refused["msg"]
+    assert "base_job_template" in refused["msg"]
+    assert prefect.read_pool(pool) == before
+
+    newer = copy.deepcopy(docker)
+    newer["variables"]["properties"]["gpus"] = {"type": "integer", "default": 0, "title": "GPUs"}
+    newer["job_configuration"]["gpus"] = "{{ gpus }}"
+    results = converge(MOD, {"name": pool, "upgrade_template": True, "base_job_template": from_file(tmp_path, newer)})
+    assert changed(results) == [True, True, False, False]
+    assert_prediction(results[0], results[1])
+    after = prefect.read_pool(pool)
+    assert dflt(after)["image"] == "flows:1"  # kept
+    assert dflt(after)["gpus"] == 0 and after["base_job_template"]["job_configuration"]["gpus"] == "{{ gpus }}"
+
+
 def test_docker_pool_takes_the_servers_registry_template_and_unknown_types_need_one(prefect, pool, unique):
     results = converge(MOD, {"name": pool, "type": "docker"}, steps=("apply", "apply"))
     assert changed(results) == [True, False]

@@ -86,6 +86,7 @@ def test_extra_headers_and_tls_options_reach_the_transport():
     req = t.requests[0]
     assert req["headers"]["X-Gateway"] == "abc"
     assert req["kwargs"]["validate_certs"] is False and req["kwargs"]["timeout"] == 7
+    assert req["kwargs"]["use_netrc"] is False  # ~/.netrc would otherwise replace the Authorization header
 
 
 def test_429_honours_retry_after_then_succeeds():
