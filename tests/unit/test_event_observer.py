@@ -425,3 +425,24 @@ def test_inspect_healthy_pipeline():
     result = eo.inspect(_fake_module(clusters=["c"]), clients)
     assert result["healthy"] and result["failed_checks"] == [] and result["unknown_checks"] == []
     assert result["pattern_tests"] == {"our_cluster": "match", "other_cluster": "no_match", "other_detail_type": "no_match"}
+
+
+# --- documentation --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", ["ecs_event_observer", "ecs_event_observer_info"])
+def test_ansible_doc_renders(module):
+    """Done-when: ansible-doc renders both modules (options from the doc fragments included)."""
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+    from pathlib import Path  # pylint: disable=import-outside-toplevel
+
+    doc = subprocess.run([str(Path(sys.executable).parent / "ansible-doc"), "-j", f"prefect_ops.ecs.{module}"],
+                         capture_output=True, text=True, check=False, timeout=120)
+    assert doc.returncode == 0, doc.stderr
+    data = json.loads(doc.stdout)[f"prefect_ops.ecs.{module}"]
+    options = data["doc"]["options"]
+    spec = eo.argument_spec() if module == "ecs_event_observer" else eo.info_argument_spec()
+    assert set(spec) <= set(options), set(spec) - set(options)
+    assert {"region", "endpoint_url", "access_key", "profile"} <= set(options)
+    assert data["examples"] and data["return"]
