@@ -5,6 +5,9 @@ No AWS here: pure functions, and fake clients where a client is needed.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from unittest import mock
 
 import botocore.exceptions
@@ -433,10 +436,6 @@ def test_inspect_healthy_pipeline():
 @pytest.mark.parametrize("module", ["ecs_event_observer", "ecs_event_observer_info"])
 def test_ansible_doc_renders(module):
     """Done-when: ansible-doc renders both modules (options from the doc fragments included)."""
-    import subprocess  # pylint: disable=import-outside-toplevel
-    import sys  # pylint: disable=import-outside-toplevel
-    from pathlib import Path  # pylint: disable=import-outside-toplevel
-
     doc = subprocess.run([str(Path(sys.executable).parent / "ansible-doc"), "-j", f"prefect_ops.ecs.{module}"],
                          capture_output=True, text=True, check=False, timeout=120)
     assert doc.returncode == 0, doc.stderr
