@@ -64,6 +64,7 @@ class AwsProxyHandler(ForwardingHandler):
         return {
             "aws": match is not None, "service": service, "region": region, "action": action,
             "protocol": protocol, "mutating": bool(match) and is_mutating(action), "params": params,
+            "user_agent": self.headers.get("User-Agent", ""),
         }
 
     def fault_for(self, call: dict, body: bytes):
