@@ -62,7 +62,7 @@ def test_task_definition_execution_role_and_task_size_changes(aws, unique):
         step(OURS_TD, ours_td(family, role="exec-2")),
         step(OURS_TD, ours_td(family, role="exec-2", cpu="512", memory="1024")),
         step(OURS_TD, ours_td(family, role="exec-2", cpu="512", memory="1024")),
-    ])
+    ], unique)
     assert_ok(results)
     theirs, ours = results[:3], results[3:]
     # community.aws: the execution role change and the task size change both return revision 1, unchanged
@@ -104,7 +104,7 @@ def test_service_network_and_deployment_configuration_changes(aws, unique):
         return (sorted(service["networkConfiguration"]["awsvpcConfiguration"]["subnets"]),
                 (service.get("deploymentConfiguration") or {}).get("minimumHealthyPercent"))
 
-    created = run_steps([step(THEIRS_SVC, theirs(subnets, 50))])[0]
+    created = run_steps([step(THEIRS_SVC, theirs(subnets, 50))], unique)[0]
     assert created["changed"] and "CreateService" in actions(created)
     # moto keeps no deploymentConfiguration from CreateService; set the starting point directly
     ecs.update_service(cluster=unique, service="workers",
@@ -118,7 +118,7 @@ def test_service_network_and_deployment_configuration_changes(aws, unique):
         step(OURS_SVC, ours(subnets[:1], 50)),
         step(OURS_SVC, ours(subnets[:1], 100)),
         step(OURS_SVC, ours(subnets[:1], 100)),
-    ])
+    ], unique)
     assert_ok(results)
     theirs_network, theirs_deployment, adopt, network, deployment, again = results
     # community.aws: neither change is applied, and the run says nothing changed

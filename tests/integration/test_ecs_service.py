@@ -99,7 +99,7 @@ def test_create_then_each_option_updates_in_place_and_reruns_change_nothing(aws,
     reordered = dict(args, network_configuration=dict(args["network_configuration"], subnets=list(reversed(setup["subnets"]))))
     steps += [step(MODULE, dict(args, network_configuration=dict(args["network_configuration"], subnets=setup["subnets"]))),
               step(MODULE, reordered), step(MODULE, dict(reordered, tags={"team": "platform"}), check=True)]
-    results = run_steps(steps)
+    results = run_steps(steps, setup["cluster"])
 
     create = results[:4]
     assert_ok(create)
@@ -152,7 +152,7 @@ def test_force_new_deployment_and_count_owned_by_autoscaling(aws, setup):
     base = service_args(setup, desired_count_on_create_only=True)
     forced = dict(base, force_new_deployment=True)
     results = run_steps([step(MODULE, base), step(MODULE, forced, check=True), step(MODULE, forced),
-                         step(MODULE, dict(base, desired_count=5))])
+                         step(MODULE, dict(base, desired_count=5))], setup["cluster"])
     assert_ok(results)
     create, check, force, other_count = results
     assert check["changed"] and actions(check) == []
@@ -162,7 +162,7 @@ def test_force_new_deployment_and_count_owned_by_autoscaling(aws, setup):
     assert not other_count["changed"] and actions(other_count) == []
     # the autoscaler moves the count: never fought
     aws("ecs", direct=True).update_service(cluster=setup["cluster"], service="workers", desiredCount=4)
-    again = run_steps([step(MODULE, base)])[0]
+    again = run_steps([step(MODULE, base)], setup["cluster"])[0]
     assert not again["changed"] and actions(again) == []
     assert describe(aws, setup)["desiredCount"] == 4
     assert create["service"]["desiredCount"] == 1
@@ -172,7 +172,7 @@ def test_launch_type_change_needs_recreate(aws, setup):
     base = service_args(setup)
     ec2 = dict(base, launch_type="EC2")
     results = run_steps([step(MODULE, base), step(MODULE, ec2), step(MODULE, dict(ec2, recreate=True), check=True),
-                         step(MODULE, dict(ec2, recreate=True)), step(MODULE, ec2)])
+                         step(MODULE, dict(ec2, recreate=True)), step(MODULE, ec2)], setup["cluster"])
     create, refused, check, recreate, again = results
     assert not create.get("failed")
     assert refused.get("failed") and refused["msg"].count("launch_type:") == 1 and "recreate: true" in refused["msg"]
@@ -195,7 +195,7 @@ def test_bad_input_fails_before_any_change(aws, setup, unique):
             "subnets": setup["subnets"], "securityGroups": [setup["security_group"]]}})
     foreign = service_args(setup, name="by-hand", desired_count=0)
     results = run_steps([step(MODULE, no_groups), step(MODULE, no_network), step(MODULE, missing_td),
-                         step(MODULE, foreign), step(MODULE, dict(base, cluster=f"{unique}-nocluster"))])
+                         step(MODULE, foreign), step(MODULE, dict(base, cluster=f"{unique}-nocluster"))], setup["cluster"])
     expected = ["network_configuration.security_groups:", "network_configuration: Fargate", "task_definition:",
                 "name: service by-hand exists but was not created by this collection", "cluster:"]
     for message, result in zip(expected, results):
@@ -209,7 +209,7 @@ def test_bad_input_fails_before_any_change(aws, setup, unique):
 def test_wait_for_a_stable_service_and_its_timeout(aws, setup):
     idle = service_args(setup, name="idle", desired_count=0, wait=True)
     busy = service_args(setup, name="busy", desired_count=1, wait=True, wait_timeout=2)
-    results = run_steps([step(MODULE, idle), step(MODULE, busy)])
+    results = run_steps([step(MODULE, idle), step(MODULE, busy)], setup["cluster"])
     assert not results[0].get("failed") and results[0]["service"]["runningCount"] == 0
     # moto starts no task after CreateService (runningCount 0): the wait times out, and says so
     assert results[1].get("failed")
@@ -219,7 +219,7 @@ def test_wait_for_a_stable_service_and_its_timeout(aws, setup):
 def test_throttled_calls_converge_without_a_duplicate_service(aws, aws_proxy, setup):
     args = service_args(setup)
     aws_proxy.faults({"mode": "first_attempt"})
-    results = run_steps([step(MODULE, args), step(MODULE, args)])
+    results = run_steps([step(MODULE, args), step(MODULE, args)], setup["cluster"])
     assert_ok(results)
     assert changed(results) == [True, False]
     assert any(c["fault"] and c["action"] == "CreateService" for c in results[0]["calls"])
@@ -234,7 +234,7 @@ def test_absent_removes_only_what_the_collection_created(aws, setup):
     absent = {"name": "workers", "cluster": setup["cluster"], "state": "absent"}
     foreign = {"name": "by-hand", "cluster": setup["cluster"], "state": "absent"}
     results = run_steps([step(MODULE, service_args(setup)), step(MODULE, foreign), step(MODULE, absent, check=True),
-                         step(MODULE, absent), step(MODULE, absent)])
+                         step(MODULE, absent), step(MODULE, absent)], setup["cluster"])
     assert_ok(results)
     left, check, apply, again = results[1:]
     assert not left["changed"] and left["left_alone"] and actions(left) == []

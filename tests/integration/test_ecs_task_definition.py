@@ -89,7 +89,7 @@ def test_create_then_each_option_registers_once_and_reruns_change_nothing(aws, u
         steps += cycle(args)
     args = with_container(args, image="prefecthq/prefect:3-python3.12")
     steps += cycle(args)
-    results = run_steps(steps)
+    results = run_steps(steps, unique)
 
     create = results[:4]
     assert_cycle(create, ["RegisterTaskDefinition"])
@@ -128,7 +128,7 @@ def test_reordered_env_and_secrets_types_and_tag_change(aws, unique):
     restringed = dict(reordered, cpu="256", memory="0.5 GB")
     retagged = dict(args, tags={"team": "platform"})
     results = run_steps([step(MODULE, args), step(MODULE, reordered, check=True), step(MODULE, reordered),
-                         step(MODULE, restringed)] + cycle(retagged))
+                         step(MODULE, restringed)] + cycle(retagged), unique)
     assert_ok(results)
     assert changed(results[:4]) == [True, False, False, False]
     assert [actions(r) for r in results[1:4]] == [[], [], []]
@@ -151,7 +151,7 @@ def test_keep_revisions_deregisters_only_older_revisions_of_ours(aws, unique):
     steps = [step(MODULE, with_container(worker_args(family, keep_revisions=2), image=i)) for i in images]
     lowered = with_container(worker_args(family, keep_revisions=1), image="d")
     steps += [step(MODULE, lowered, check=True), step(MODULE, lowered), step(MODULE, lowered)]
-    results = run_steps(steps)
+    results = run_steps(steps, unique)
     assert_ok(results)
     arn = results[0]["task_definition_arn"].rsplit(":", 1)[0]
     assert [r["task_definition_arn"] for r in results[:4]] == [f"{arn}:{n}" for n in (2, 3, 4, 5)]
@@ -184,7 +184,7 @@ def test_bad_input_fails_before_any_change(aws, unique):
         else:
             args = {k: v for k, v in dict(worker_args(family), **change).items() if v is not None}
         steps.append(step(MODULE, args))
-    results = run_steps(steps)
+    results = run_steps(steps, unique)
     for (name, (dummy, message)), result in zip(BAD_INPUT.items(), results):
         assert result.get("failed"), name
         assert message in result["msg"], (name, result["msg"])
@@ -197,7 +197,7 @@ def test_throttled_calls_converge_without_a_duplicate_revision(aws, aws_proxy, u
     family = f"{unique}-throttle"
     args = worker_args(family)
     aws_proxy.faults({"mode": "first_attempt"})
-    results = run_steps([step(MODULE, args), step(MODULE, args)])
+    results = run_steps([step(MODULE, args), step(MODULE, args)], unique)
     assert_ok(results)
     assert changed(results) == [True, False]
     assert any(c["fault"] for c in results[0]["calls"]), "no call was throttled: the test proves nothing"
@@ -212,7 +212,7 @@ def test_absent_deregisters_only_what_the_collection_registered(aws, unique):
         family=family, containerDefinitions=[{"name": "x", "image": "by-hand", "memory": 128}])
     absent = {"family": family, "state": "absent"}
     results = run_steps([step(MODULE, worker_args(family)), step(MODULE, with_container(worker_args(family), image="b")),
-                         step(MODULE, absent, check=True), step(MODULE, absent), step(MODULE, absent)])
+                         step(MODULE, absent, check=True), step(MODULE, absent), step(MODULE, absent)], unique)
     assert_ok(results)
     arn = results[0]["task_definition_arn"].rsplit(":", 1)[0]
     check, apply, again = results[2:]
@@ -232,6 +232,6 @@ def test_next_revision_arn_follows_a_deregistered_latest(aws, unique):
     for image in ("one", "two"):
         ecs.register_task_definition(family=family, containerDefinitions=[{"name": "x", "image": image, "memory": 128}])
     ecs.deregister_task_definition(taskDefinition=f"{family}:2")
-    check, apply = run_steps([step(MODULE, worker_args(family), check=True), step(MODULE, worker_args(family))])
+    check, apply = run_steps([step(MODULE, worker_args(family), check=True), step(MODULE, worker_args(family))], unique)
     assert check["task_definition_arn"].endswith(f"{family}:3") and actions(check) == []
     assert apply["task_definition_arn"] == check["task_definition_arn"]

@@ -255,9 +255,13 @@ class Clock:
         self.now += seconds
 
 
+def _fail(**kwargs):
+    raise AssertionError(kwargs["msg"])
+
+
 def _module():
     module = mock.Mock()
-    module.fail_json.side_effect = lambda **kw: (_ for _ in ()).throw(AssertionError(kw["msg"]))
+    module.fail_json.side_effect = _fail
     return module
 
 
