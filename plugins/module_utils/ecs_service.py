@@ -443,9 +443,9 @@ def _update_fields(client, send, wanted, current):
     return fields
 
 
-def create(module, client, changes, params, cluster, cluster_arn, arn, wanted, tags):
-    payload = create_payload(params, cluster, wanted, tags)
-    changes.created("service", f"create service {params['name']} in cluster {cluster}",
+def create(module, client, changes, params, cluster_arn, arn, wanted, tags):
+    payload = create_payload(params, cluster_arn, wanted, tags)
+    changes.created("service", f"create service {params['name']} in cluster {cluster_arn.rsplit('/', 1)[-1]}",
                     {k: v for k, v in payload.items() if k not in ("cluster", "serviceName")})
     if module.check_mode:
         return predicted_service(payload, arn, cluster_arn)
@@ -454,12 +454,12 @@ def create(module, client, changes, params, cluster, cluster_arn, arn, wanted, t
     # configuration, grace period, execute command and capacity strategy of CreateService) is applied
     # with UpdateService in the same run, so the next run finds the service as desired instead of
     # changing it then. Against AWS the answer holds everything sent and no call is made.
-    send, dummy, after, dummy = plan_update(wanted, service)
+    send = plan_update(wanted, service)[0]
     send.pop("desiredCount", None)
     fields = _update_fields(client, send, wanted, service)
     if fields:
         changes.actions.append(f"apply {', '.join(sorted(fields))} to service {params['name']} (not taken at creation)")
-        service = _update(client, False, cluster, params["name"], fields)
+        service = _update(client, False, cluster_arn, params["name"], fields)
     return service
 
 
@@ -558,7 +558,7 @@ def converge(module, clients):
         if "desiredCount" not in wanted:
             fail_on_problems(module, [f"desired_count: service {name} does not exist yet; set desired_count to create it"])
         dummy, dummy, tags = plan_tags({}, params.get("tags"), params["purge_tags"], ecs.OWNER_TAGS)
-        service = create(module, client, changes, params, cluster_arn, cluster_arn, arn, wanted, tags)
+        service = create(module, client, changes, params, cluster_arn, arn, wanted, tags)
     else:
         current_tags = ecs.tags_to_dict(current.get("tags"))
         send, before, after, unverified = plan_update(wanted, current, params["desired_count_on_create_only"])
@@ -571,10 +571,8 @@ def converge(module, clients):
             what = ", ".join(sorted(k for k in after))
             changes.updated("service", f"update service {name} ({what})", before, after)
             updated = _update(client, check_mode, cluster_arn, name, fields)
-            if updated is None:
+            if updated is None:  # check mode: the service as the update would leave it
                 service.update({k: copy.deepcopy(v) for k, v in fields.items() if k != "forceNewDeployment"})
-                if "deploymentConfiguration" in fields:
-                    service["deploymentConfiguration"] = fields["deploymentConfiguration"]
             else:
                 service = dict(updated, tags=current.get("tags"))
         to_set, to_unset, tags = plan_tags(current_tags, params.get("tags"), params["purge_tags"], ecs.OWNER_TAGS)

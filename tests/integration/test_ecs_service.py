@@ -194,8 +194,17 @@ def test_bad_input_fails_before_any_change(aws, setup, unique):
         launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {
             "subnets": setup["subnets"], "securityGroups": [setup["security_group"]]}})
     foreign = service_args(setup, name="by-hand", desired_count=0)
+    fresh = dict(base, cluster=f"{unique}-nocluster", task_definition=f"{unique}-nothing:1")
     results = run_steps([step(MODULE, no_groups), step(MODULE, no_network), step(MODULE, missing_td),
-                         step(MODULE, foreign), step(MODULE, dict(base, cluster=f"{unique}-nocluster"))], setup["cluster"])
+                         step(MODULE, foreign), step(MODULE, dict(base, cluster=f"{unique}-nocluster")),
+                         step(MODULE, fresh, check=True)], setup["cluster"])
+    # check mode on a fresh account: the cluster and task definition an earlier task of the run would
+    # create do not exist yet; the module warns and predicts instead of failing
+    predicted = results.pop()
+    assert not predicted.get("failed") and predicted["changed"] and actions(predicted) == []
+    assert predicted["service_arn"] == f"arn:aws:ecs:us-east-1:123456789012:service/{unique}-nocluster/workers"
+    assert predicted["service"]["taskDefinition"] == f"arn:aws:ecs:us-east-1:123456789012:task-definition/{unique}-nothing:1"
+    assert len(predicted["warnings"]) == 2
     expected = ["network_configuration.security_groups:", "network_configuration: Fargate", "task_definition:",
                 "name: service by-hand exists but was not created by this collection", "cluster:"]
     for message, result in zip(expected, results):
