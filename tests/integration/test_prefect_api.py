@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from stacktools.ansible_run import run_module, run_playbook
-from stacktools.prefect_converge import changed, converge, run_each
+from stacktools.prefect_converge import PatientPrefectAPI, changed, converge, run_each
 from stacktools.prefect_proxy import build as build_prefect_proxy
 from stacktools.proxy import start_in_thread
 from stacktools.stack import PrefectAPI, ProxyControl
@@ -30,6 +30,12 @@ INFO = "prefect_ops.ecs.prefect_work_pool_info"
 FAST = {"retry_delay": 0.05}
 
 pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def prefect(stack):
+    """The stack's Prefect REST client for setup and read-back, patient with a locked SQLite database."""
+    return PatientPrefectAPI()
 
 
 def free_port() -> int:

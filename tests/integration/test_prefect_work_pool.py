@@ -17,7 +17,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_templates 
     STOCK_TEMPLATES,
 )
 from stacktools.ansible_run import run_module
-from stacktools.prefect_converge import changed, converge, phases, run_each
+from stacktools.prefect_converge import PatientPrefectAPI, changed, converge, phases, run_each
 from stacktools.prefect_proxy import build as build_prefect_proxy
 from stacktools.proxy import start_in_thread
 from stacktools.stack import ProxyControl
@@ -27,6 +27,12 @@ ECS = STOCK_TEMPLATES["ecs"]["template"]
 PREDICTED = ("name", "type", "description", "is_paused", "concurrency_limit", "base_job_template")
 
 pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def prefect(stack):
+    """The stack's Prefect REST client for setup and read-back, patient with a locked SQLite database."""
+    return PatientPrefectAPI()
 
 
 def props(pool: dict) -> dict:

@@ -4,13 +4,19 @@ from __future__ import annotations
 import pytest
 
 from stacktools.ansible_run import run_module
-from stacktools.prefect_converge import changed, converge, phases, run_each
+from stacktools.prefect_converge import PatientPrefectAPI, changed, converge, phases, run_each
 
 QUEUE = "prefect_ops.ecs.prefect_work_queue"
 INFO = "prefect_ops.ecs.prefect_work_pool_info"
 PREDICTED = ("name", "description", "is_paused", "priority", "concurrency_limit")
 
 pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def prefect(stack):
+    """The stack's Prefect REST client for setup and read-back, patient with a locked SQLite database."""
+    return PatientPrefectAPI()
 
 
 @pytest.fixture()
@@ -130,7 +136,16 @@ def make_run(prefect, pool, unique, state):
     return prefect.ok("POST", f"/deployments/{dep['id']}/create_flow_run", {"state": state})
 
 
-def test_info_answers_is_my_worker_live(prefect, pool, unique):
+@pytest.fixture()
+def flow_cleanup(prefect, unique):
+    """Deletes the test's flow (with its deployments and flow runs) afterwards."""
+    yield
+    flow = prefect.ok("POST", "/flows/filter", {"flows": {"name": {"any_": [f"flow-{unique}"]}}})
+    for item in flow:
+        prefect.request("DELETE", f"/flows/{item['id']}")
+
+
+def test_info_answers_is_my_worker_live(prefect, pool, unique, flow_cleanup):  # pylint: disable=unused-argument
     prefect.ok("POST", f"/work_pools/{pool}/queues", {"name": "second"})
     res = run_module(INFO, {"name": pool})
     assert not res.get("failed") and res["changed"] is False

@@ -13,10 +13,16 @@ import time
 import pytest
 
 from stacktools.ansible_run import run_module
-from stacktools.prefect_converge import changed, converge
+from stacktools.prefect_converge import PatientPrefectAPI, changed, converge
 from stacktools.worker import Worker
 
 pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def prefect(stack):
+    """The stack's Prefect REST client for setup and read-back, patient with a locked SQLite database."""
+    return PatientPrefectAPI()
 
 
 def wait_for_call(aws_proxy, since: int, action: str, worker: Worker, timeout: float = 90) -> dict:
@@ -37,6 +43,7 @@ def test_the_ecs_worker_runs_tasks_with_the_pools_network_settings(prefect, aws,
     subnets = stack["PREFECT_OPS_FIXTURE_SUBNET_IDS"].split(",")
     security_group = stack["PREFECT_OPS_FIXTURE_SECURITY_GROUP_ID"]
     network = {"subnets": subnets, "securityGroups": [security_group], "assignPublicIp": "DISABLED"}
+    flow = None
     try:
         results = converge("prefect_ops.ecs.prefect_work_pool", {
             "name": pool, "type": "ecs",
@@ -69,5 +76,7 @@ def test_the_ecs_worker_runs_tasks_with_the_pools_network_settings(prefect, aws,
         overrides = params["overrides"]
         assert overrides["cpu"] == "256" and overrides["memory"] == "512"
     finally:
+        if flow:
+            prefect.request("DELETE", f"/flows/{flow['id']}")  # with its deployment and flow run
         prefect.delete_pool(pool)
         aws("ecs").delete_cluster(cluster=cluster_arn)

@@ -12,7 +12,10 @@ the tests quick (ansible-playbook's start-up is most of a step's cost).
 """
 from __future__ import annotations
 
+import time
+
 from stacktools.ansible_run import run_playbook
+from stacktools.stack import PrefectAPI
 
 STEPS = ("check", "apply", "check", "apply")
 
@@ -54,3 +57,16 @@ def changed(results: list[dict]) -> list[bool]:
     for res in results:
         assert not res.get("failed"), res.get("msg", res)
     return [bool(r.get("changed")) for r in results]
+
+
+class PatientPrefectAPI(PrefectAPI):
+    """The tests' own REST client, retrying 503 a few times: a SQLite-backed server answers 503 when its
+    database is locked by a background service, and a test's setup call should not fail on that."""
+
+    def request(self, method: str, path: str, payload=None):
+        for attempt in range(6):
+            status, body = super().request(method, path, payload)
+            if status != 503:
+                break
+            time.sleep(0.5 * (attempt + 1))
+        return status, body
