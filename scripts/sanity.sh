@@ -6,14 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$PWD/.venv/bin
-dest=$PWD/.state/sanity/ansible_collections/prefect_ops/ecs
+# PREFECT_OPS_SANITY_DIR lets two runs on one machine use different copies.
+root=${PREFECT_OPS_SANITY_DIR:-$PWD/.state/sanity}
+dest=$root/ansible_collections/prefect_ops/ecs
 rm -rf "$dest"
 mkdir -p "$dest"
 git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents -P {} "$dest"/ 2>/dev/null || true
 # The collections we depend on must sit beside ours for the import and validate-modules tests.
 purelib=$("$BIN/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 for ns in amazon community; do
-  ln -sfn "$purelib/ansible_collections/$ns" "$PWD/.state/sanity/ansible_collections/$ns"
+  ln -sfn "$purelib/ansible_collections/$ns" "$root/ansible_collections/$ns"
 done
 cd "$dest"
 git init -q . && git add -A >/dev/null 2>&1 || true

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from stacktools.stack import PrefectAPI, ProxyControl, aws_client, stack_env
+from stacktools.stack import PatientPrefectAPI, ProxyControl, aws_client, stack_env
 
 
 @pytest.fixture(scope="session")
@@ -28,8 +28,8 @@ def _no_leftover_faults(request):
 
 
 @pytest.fixture(scope="session")
-def prefect(stack) -> PrefectAPI:
-    return PrefectAPI()
+def prefect(stack) -> PatientPrefectAPI:
+    return PatientPrefectAPI()
 
 
 @pytest.fixture()

@@ -12,10 +12,9 @@ the tests quick (ansible-playbook's start-up is most of a step's cost).
 """
 from __future__ import annotations
 
-import time
 
 from stacktools.ansible_run import run_playbook
-from stacktools.stack import PrefectAPI
+from stacktools.stack import PatientPrefectAPI  # noqa: F401  (re-exported for the Prefect tests)
 
 STEPS = ("check", "apply", "check", "apply")
 
@@ -59,14 +58,3 @@ def changed(results: list[dict]) -> list[bool]:
     return [bool(r.get("changed")) for r in results]
 
 
-class PatientPrefectAPI(PrefectAPI):
-    """The tests' own REST client, retrying 503 a few times: a SQLite-backed server answers 503 when its
-    database is locked by a background service, and a test's setup call should not fail on that."""
-
-    def request(self, method: str, path: str, payload=None):
-        for attempt in range(6):
-            status, body = super().request(method, path, payload)
-            if status != 503:
-                break
-            time.sleep(0.5 * (attempt + 1))
-        return status, body

@@ -4,7 +4,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -84,14 +86,27 @@ class PrefectAPI:
         return body
 
     def read_pool(self, name: str) -> dict | None:
-        status, body = self.request("GET", f"/work_pools/{name}")
+        status, body = self.request("GET", f"/work_pools/{urllib.parse.quote(name, safe='')}")
         return body if status == 200 else None
 
     def delete_pool(self, name: str) -> None:
-        self.request("DELETE", f"/work_pools/{name}")
+        self.request("DELETE", f"/work_pools/{urllib.parse.quote(name, safe='')}")
 
     def workers(self, pool: str) -> list[dict]:
         return self.ok("POST", f"/work_pools/{pool}/workers/filter", {})
+
+
+class PatientPrefectAPI(PrefectAPI):
+    """The tests' own REST client, retrying 503 a few times: a SQLite-backed server answers 503 when its
+    database is locked by a background service, and a test's setup call should not fail on that."""
+
+    def request(self, method: str, path: str, payload=None):
+        for attempt in range(6):
+            status, body = super().request(method, path, payload)
+            if status != 503:
+                break
+            time.sleep(0.5 * (attempt + 1))
+        return status, body
 
 
 def aws_client(service: str, direct: bool = False, region: str | None = None, attempts: int | None = None):
