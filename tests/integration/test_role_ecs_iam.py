@@ -195,8 +195,8 @@ def test_iam_check_apply_reapply_least_privilege_teardown(aws_proxy, aws, unique
 
 def test_adopted_and_foreign_roles_are_never_changed_or_removed(aws_proxy, aws, tmp_path, unique, account):
     iam = aws("iam", direct=True)
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                                 "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]})
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]})
     theirs_name = f"{unique}-their-execution"
     theirs = iam.create_role(RoleName=theirs_name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     iam.put_role_policy(RoleName=theirs_name, PolicyName="theirs",
@@ -251,11 +251,11 @@ def test_bad_input_fails_before_any_change_naming_the_variable(aws_proxy, tmp_pa
         "bad-path": ({"ecs_iam_path": "prefect"}, ["ecs_iam_path"]),
     }
     inv = inventory(tmp_path, {name: {"prefect_ecs_name": f"{unique}-{name}", **upstream_facts(unique, account),
-                                      **case_vars} for name, (case_vars, _) in cases.items()})
+                                      **case_vars} for name, (case_vars, _expected) in cases.items()})
     mark = aws_proxy.mark()
     result = run_playbook(HOSTS_PLAY, inventory=inv)
     assert aws_proxy.mutating(mark) == []
-    for name, (_, expected) in cases.items():
+    for name, (_case_vars, expected) in cases.items():
         failed = [t for t in result.tasks() if t["host"] == name and t.get("failed")]
         assert failed, f"{name}: did not fail"
         text = json.dumps(failed)

@@ -71,8 +71,8 @@ def test_bad_input_fails_before_any_change_naming_the_field(aws_proxy, aws, tmp_
     other_sg = ec2.create_security_group(GroupName=f"{unique}-other", Description="other", VpcId=other_vpc)["GroupId"]
     adopt = {"ecs_network_mode": "adopt", **fixture_network}
     cases = {
-        "foreign-subnet": ({**adopt, "ecs_network_subnet_ids": [fixture_network["ecs_network_subnet_ids"][0],
-                                                                 other_subnet]}, ["ecs_network_subnet_ids", other_subnet]),
+        "foreign-subnet": ({**adopt, "ecs_network_subnet_ids": [fixture_network["ecs_network_subnet_ids"][0], other_subnet]},
+                           ["ecs_network_subnet_ids", other_subnet]),
         "foreign-sg": ({**adopt, "ecs_network_security_group_ids": [other_sg]},
                        ["ecs_network_security_group_ids", other_sg]),
         "missing-sg": ({**adopt, "ecs_network_security_group_ids": ["sg-0123456789abcdef0"]},
@@ -86,11 +86,11 @@ def test_bad_input_fails_before_any_change_naming_the_field(aws_proxy, aws, tmp_
         "bad-mode": ({"ecs_network_mode": "build"}, ["ecs_network_mode"]),
     }
     inv = inventory(tmp_path, {name: {"prefect_ecs_name": f"{unique}-{name}", **case_vars}
-                               for name, (case_vars, _) in cases.items()})
+                               for name, (case_vars, _expected) in cases.items()})
     mark = aws_proxy.mark()
     result = run(inv)
     assert aws_proxy.mutating(mark) == []
-    for name, (_, expected) in cases.items():
+    for name, (_case_vars, expected) in cases.items():
         failed = [t for t in result.tasks() if t["host"] == name and t.get("failed")]
         assert failed, f"{name}: did not fail"
         text = json.dumps(failed)
@@ -98,8 +98,8 @@ def test_bad_input_fails_before_any_change_naming_the_field(aws_proxy, aws, tmp_
             assert needle in text, f"{name}: {needle!r} not in {text[-1500:]}"
 
 
-def test_every_mode_converges_and_teardown_removes_only_what_was_created(aws_proxy, aws, tmp_path, unique,
-                                                                        fixture_network):
+def test_every_mode_converges_and_teardown_removes_only_what_was_created(
+        aws_proxy, aws, tmp_path, unique, fixture_network):
     ec2 = aws("ec2", direct=True)
     sites = {"nat": f"{unique}-nat", "endpoints": f"{unique}-vpce"}
     given = {**fixture_network, "ecs_network_assign_public_ip": False}

@@ -59,12 +59,13 @@ def test_check_apply_reapply_new_value_teardown_for_both_stores(aws_proxy, aws, 
     first = {"sm": f"pnu_{unique}FIRSTsecretVALUE", "ssm": f"admin:{unique}FIRSTssmVALUE"}
     second = {"sm": f"pnu_{unique}SECONDsecretVALUE", "ssm": f"admin:{unique}SECONDssmVALUE"}
     values = list(first.values()) + list(second.values())
+    key = aws("kms", direct=True).create_key(Description=f"{unique} prefect credential")["KeyMetadata"]["Arn"]
 
     def hosts(value, name):
         return inventory(tmp_path, {
             # The documented default: the value comes from PREFECT_API_KEY (the environment, below), whose
             # presence selects kind api_key, stored in Secrets Manager.
-            "sm": {"prefect_ecs_name": f"{unique}-sm"},
+            "sm": {"prefect_ecs_name": f"{unique}-sm", "prefect_api_secret_kms_key_arn": key},
             # As from Ansible Vault: the value is a variable, kind and store explicit.
             "ssm": {"prefect_ecs_name": f"{unique}-ssm", "prefect_api_secret_store": "ssm",
                     "prefect_api_secret_kind": "auth_string", "prefect_api_secret_value": value["ssm"]},
@@ -95,6 +96,9 @@ def test_check_apply_reapply_new_value_teardown_for_both_stores(aws_proxy, aws, 
     assert real["ssm"]["prefect_api_secret_arn"] == f"arn:aws:ssm:us-east-1:{account}:parameter{ssm_name}"
 
     assert sm.get_secret_value(SecretId=sm_name)["SecretString"] == first["sm"]
+    # the customer key encrypts the secret and is published for the execution role's kms:Decrypt
+    assert described["KmsKeyId"] == key == real["sm"]["prefect_api_secret_kms_key_arn"]
+    assert real["ssm"]["prefect_api_secret_kms_key_arn"] == ""
     assert {t["Key"]: t["Value"] for t in described["Tags"]} == {
         "prefect-ops:managed-by": "prefect_ops.ecs", "prefect-ops:site": f"{unique}-sm"}
     param = ssm.get_parameter(Name=ssm_name, WithDecryption=True)["Parameter"]
@@ -187,11 +191,11 @@ def test_bad_input_fails_before_any_change_naming_the_variable(aws_proxy, tmp_pa
         "window": ({"prefect_api_secret_recovery_window_days": 3}, ["prefect_api_secret_recovery_window_days"]),
     }
     inv = inventory(tmp_path, {name: {"prefect_ecs_name": f"{unique}-{name}", **case_vars}
-                               for name, (case_vars, _) in cases.items()})
+                               for name, (case_vars, _expected) in cases.items()})
     mark = aws_proxy.mark()
     result = run(inv, env={"PREFECT_API_KEY": f"pnu_{unique}"})
     assert aws_proxy.mutating(mark) == []
-    for name, (_, expected) in cases.items():
+    for name, (_case_vars, expected) in cases.items():
         failed = [t for t in result.tasks() if t["host"] == name and t.get("failed")]
         assert failed, f"{name}: did not fail"
         text = json.dumps(failed)
