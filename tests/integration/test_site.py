@@ -99,3 +99,9 @@ def test_teardown_removes_only_what_the_collection_created(aws, site_name, uniqu
     assert f"/prefect/{site_name}/flow-runs" not in names
     assert aws("sqs", direct=True).list_queues(QueueNamePrefix=f"{site_name}-events").get("QueueUrls", []) == []
     assert aws("events", direct=True).list_rules(NamePrefix=f"{site_name}-task-state")["Rules"] == []
+    ecs = aws("ecs", direct=True)
+    clusters = ecs.describe_clusters(clusters=[site_name])["clusters"]
+    assert [c["status"] for c in clusters] in ([], ["INACTIVE"])
+    assert ecs.list_task_definitions(familyPrefix=f"{site_name}-worker", status="ACTIVE")["taskDefinitionArns"] == []
+    roles = [r["RoleName"] for r in aws("iam", direct=True).list_roles()["Roles"]]
+    assert [r for r in roles if r.startswith(f"{site_name}-")] == []
