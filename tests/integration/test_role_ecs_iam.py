@@ -206,9 +206,11 @@ def test_adopted_and_foreign_roles_are_never_changed_or_removed(aws_proxy, aws, 
     squatted = f"{unique}-foreign-us-east-1-worker"
     iam.create_role(RoleName=squatted, AssumeRolePolicyDocument=trust)
     before = {n: role_doc(iam, n) for n in (theirs_name, squatted)}
+    adopting = upstream_facts(f"{unique}-adopting", account)
+    # the events role's list form of the fact (ecs_events_worker_policy_statements) is read as well
+    adopting["ecs_events_worker_policy_statements"] = [adopting.pop("ecs_events_worker_policy_statement")]
     inv = inventory(tmp_path, {
-        "adopting": {"prefect_ecs_name": f"{unique}-adopting", "ecs_iam_execution_role_arn": theirs,
-                     **upstream_facts(f"{unique}-adopting", account)},
+        "adopting": {"prefect_ecs_name": f"{unique}-adopting", "ecs_iam_execution_role_arn": theirs, **adopting},
         "foreign": {"prefect_ecs_name": f"{unique}-foreign", **upstream_facts(f"{unique}-foreign", account)},
     })
 
@@ -224,6 +226,8 @@ def test_adopted_and_foreign_roles_are_never_changed_or_removed(aws_proxy, aws, 
     [pass_role] = [s for s in worker["inline"]["prefect-ecs-worker"]["Statement"]
                    if "iam:PassRole" in listify(s["Action"])]
     assert listify(pass_role["Resource"]) == [theirs]
+    [consume] = [s for s in worker["inline"]["prefect-ecs-worker"]["Statement"] if s.get("Sid") == "PrefectEcsObserverConsumeQueue"]
+    assert consume["Resource"] == adopting["ecs_events_worker_policy_statements"][0]["Resource"]
     assert f"{unique}-adopting-us-east-1-execution" not in {r["RoleName"] for r in iam.list_roles()["Roles"]}
     # foreign: refused before any change, with the way to adopt the role
     assert apply.stats["foreign"]["failures"] == 1
