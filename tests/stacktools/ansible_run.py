@@ -95,11 +95,13 @@ def run_playbook(playbook: str | Path | list, *, inventory: str | None = None, c
     data = {}
     if json_output:
         start = proc.stdout.find("{")
-        if start >= 0:
-            try:
-                data = json.loads(proc.stdout[start:])
-            except ValueError:
-                data = {}
+        try:
+            data = json.loads(proc.stdout[start:]) if start >= 0 else {}
+        except ValueError:
+            data = {}
+        if "stats" not in data and proc.returncode == 0:
+            # never read an unparsed run as "nothing changed"
+            raise AssertionError(f"ansible-playbook printed no JSON result:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return PlayResult(proc.returncode, proc.stdout, proc.stderr, data)
 
 
