@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from stacktools.ansible_run import run_module, run_playbook
-from stacktools.prefect_converge import PatientPrefectAPI, changed, converge, run_each
+from stacktools.prefect_converge import changed, converge, run_each
 from stacktools.prefect_proxy import build as build_prefect_proxy
 from stacktools.proxy import start_in_thread
-from stacktools.stack import PrefectAPI, ProxyControl
+from stacktools.stack import PatientPrefectAPI, PrefectAPI, ProxyControl
 
 POOL = "prefect_ops.ecs.prefect_work_pool"
 INFO = "prefect_ops.ecs.prefect_work_pool_info"

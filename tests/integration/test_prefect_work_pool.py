@@ -17,10 +17,10 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_templates 
     STOCK_TEMPLATES,
 )
 from stacktools.ansible_run import run_module
-from stacktools.prefect_converge import PatientPrefectAPI, changed, converge, phases, run_each
+from stacktools.prefect_converge import changed, converge, phases, run_each
 from stacktools.prefect_proxy import build as build_prefect_proxy
 from stacktools.proxy import start_in_thread
-from stacktools.stack import ProxyControl
+from stacktools.stack import PatientPrefectAPI, ProxyControl
 
 MOD = "prefect_ops.ecs.prefect_work_pool"
 ECS = STOCK_TEMPLATES["ecs"]["template"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from stacktools.ansible_run import run_module
-from stacktools.prefect_converge import PatientPrefectAPI, changed, converge, phases, run_each
+from stacktools.stack import PatientPrefectAPI
+from stacktools.prefect_converge import changed, converge, phases, run_each
 
 QUEUE = "prefect_ops.ecs.prefect_work_queue"
 INFO = "prefect_ops.ecs.prefect_work_pool_info"

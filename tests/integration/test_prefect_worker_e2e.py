@@ -13,7 +13,8 @@ import time
 import pytest
 
 from stacktools.ansible_run import run_module
-from stacktools.prefect_converge import PatientPrefectAPI, changed, converge
+from stacktools.stack import PatientPrefectAPI
+from stacktools.prefect_converge import changed, converge
 from stacktools.worker import Worker
 
 pytestmark = pytest.mark.stack

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 
 from stacktools.ansible_run import run_playbook
-from stacktools.stack import PatientPrefectAPI  # noqa: F401  (re-exported for the Prefect tests)
 
 STEPS = ("check", "apply", "check", "apply")
 
@@ -56,5 +55,3 @@ def changed(results: list[dict]) -> list[bool]:
     for res in results:
         assert not res.get("failed"), res.get("msg", res)
     return [bool(r.get("changed")) for r in results]
-
-
