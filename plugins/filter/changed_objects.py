@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: changed_objects
+short_description: What a set of registered task results changed, as readable lines
+version_added: 0.1.0
+author:
+  - prefect_ops.ecs maintainers (@prefect-ops)
+description:
+  - Takes a dictionary of labels to registered task results and returns one line per label whose task
+    changed something (in check mode, would change it).
+  - For a looped task the line names the changed items (their C(loop_control.label), else the item).
+  - Skipped tasks, unchanged results and labels whose result is not a dictionary (for example an
+    undefined register given a default) produce no line.
+  - The roles of this collection use it to publish C(prefect_ecs_changes), which the play-end summary
+    of C(site.yml) prints.
+options:
+  _input:
+    description: Labels mapped to registered results (a single result or a looped one with C(results)).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Record what the role changed
+  ansible.builtin.set_fact:
+    prefect_ecs_changes: >-
+      {{ prefect_ecs_changes | default({}) | combine({'ecs_log_groups':
+         {'log groups': __ecs_log_groups_written | default({})} | prefect_ops.ecs.changed_objects}) }}
+  # with a looped register whose items 2 and 3 changed: ['log groups: /prefect/demo/worker, /prefect/demo/flow-runs']
+"""
+
+RETURN = r"""
+_value:
+  description: One line per label that changed, C(label) or C(label: item, item) for looped tasks.
+  type: list
+  elements: str
+"""
+
+
+# Keys that name an object in the loop items of this collection's roles, most specific first.
+_NAME_KEYS = ("name", "key", "log_group_name", "group_name", "policy_name", "id")
+
+
+def _describe(item):
+    if isinstance(item, dict):
+        for key in _NAME_KEYS:
+            if isinstance(item.get(key), (str, int)):
+                return str(item[key])
+        return str(item)
+    if isinstance(item, (list, tuple)):
+        return "/".join(_describe(part) for part in item)
+    return str(item)
+
+
+def _item_label(result):
+    if "_ansible_item_label" in result:
+        return result["_ansible_item_label"]
+    return _describe(result.get("item"))
+
+
+def changed_objects(results):
+    """Lines naming what changed, from labels mapped to registered results."""
+    lines = []
+    for label, result in (results or {}).items():
+        if not isinstance(result, dict):
+            continue
+        loop = result.get("results")
+        if isinstance(loop, list):
+            items = [str(_item_label(r)) for r in loop if isinstance(r, dict) and r.get("changed")]
+            if items:
+                lines.append("%s: %s" % (label, ", ".join(items)))
+        elif result.get("changed"):
+            lines.append(str(label))
+    return lines
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"changed_objects": changed_objects}

@@ -1,0 +1,24 @@
+"""The changed_objects filter: what the site summary reports as changed."""
+from __future__ import annotations
+
+from ansible_collections.prefect_ops.ecs.plugins.filter.changed_objects import changed_objects
+
+
+def test_single_results_are_named_only_when_they_changed():
+    assert changed_objects({"cluster": {"changed": True}, "secret": {"changed": False},
+                            "skipped": {"skipped": True, "changed": False}}) == ["cluster"]
+
+
+def test_loops_name_the_changed_items_only():
+    loop = {"changed": True, "results": [
+        {"changed": True, "item": "/prefect/a/worker"},
+        {"changed": False, "item": "/prefect/a/flow-runs"},
+        {"changed": True, "item": {"name": "a-exec", "description": "x"}},
+        {"changed": True, "item": [{"name": "a-worker"}, {"key": "policy", "value": {"Statement": []}}]},
+    ]}
+    assert changed_objects({"objects": loop}) == ["objects: /prefect/a/worker, a-exec, a-worker/policy"]
+
+
+def test_an_unchanged_loop_or_a_missing_register_gives_no_line():
+    assert changed_objects({"roles": {"changed": False, "results": [{"changed": False, "item": "x"}]},
+                            "undefined": {}, "not a result": "text"}) == []
