@@ -499,7 +499,7 @@ def _entrypoint_error(entrypoint):
         path, func = text.rsplit(":", 1)
         if path.strip() and func.strip() and func.strip().isidentifier():
             return None
-    elif "." in text and all(part.isidentifier() for part in text.split(".")):
+    elif "." in text and not text.endswith(".py") and all(part.isidentifier() for part in text.split(".")):
         return None
     return ("entrypoint %r is not a flow entrypoint: give 'path/to/file.py:flow_function' (relative to the working "
             "directory of the flow run) or 'package.module.flow_function'" % entrypoint)
