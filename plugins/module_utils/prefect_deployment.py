@@ -412,12 +412,10 @@ def wanted_job_variables(params):
 def _walk(value, path):
     if isinstance(value, dict):
         for key, item in value.items():
-            for found in _walk(item, "%s.%s" % (path, key)):
-                yield found
+            yield from _walk(item, "%s.%s" % (path, key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            for found in _walk(item, "%s[%d]" % (path, i)):
-                yield found
+            yield from _walk(item, "%s[%d]" % (path, i))
     else:
         yield path, value
 

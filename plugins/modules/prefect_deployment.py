@@ -73,7 +73,7 @@ options:
     type: str
   image:
     description:
-      - Shorthand for O(job_variables.image), the container image of the flow runs.
+      - Shorthand for C(image) in O(job_variables), the container image of the flow runs.
       - Giving both with different values fails.
     type: str
   job_variables:

@@ -178,9 +178,9 @@ def test_one_job_variable_changes_only_it_and_keys_set_elsewhere_stay(prefect, b
 def test_options_not_set_are_never_touched(prefect, base, flow):
     assert run_module(MOD, {**base, "schedules": [{"cron": "0 9 * * *"}], "concurrency_limit": 3})["changed"]
     dep = read(prefect, flow, "nightly")
-    prefect.ok("PATCH", f"/deployments/{dep['id']}", {"description": "from the UI", "tags": ["ui"], "paused": True,
-                                                        "version": "ui-1", "parameters": {"p": 1},
-                                                        "enforce_parameter_schema": False})
+    out_of_band = {"description": "from the UI", "tags": ["ui"], "paused": True, "version": "ui-1",
+                   "parameters": {"p": 1}, "enforce_parameter_schema": False}
+    prefect.ok("PATCH", f"/deployments/{dep['id']}", out_of_band)
     before = read(prefect, flow, "nightly")
     assert changed(converge(MOD, base)) == [False, False, False, False]
     results = converge(MOD, {"name": "nightly", "flow_name": flow, "image": "flows:2"})
@@ -245,8 +245,8 @@ def test_slugged_schedules_keep_their_slug_and_leftovers_are_removed(prefect, ba
 def test_concurrency_limit_and_collision_strategy_read_back_from_the_api(prefect, base, flow):
     set_it, change_it, remove_it = phases(MOD, [
         {**base, "concurrency_limit": 3, "concurrency_options": {"collision_strategy": "CANCEL_NEW"}},
-        {**base, "concurrency_limit": 5, "concurrency_options": {"collision_strategy": "ENQUEUE",
-                                                                  "grace_period_seconds": 120}},
+        {**base, "concurrency_limit": 5,
+         "concurrency_options": {"collision_strategy": "ENQUEUE", "grace_period_seconds": 120}},
         {**base, "concurrency_limit": -1}])
     assert changed(set_it) == [True, True, False, False]
     assert_prediction(set_it[0], set_it[1])

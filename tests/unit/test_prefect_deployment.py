@@ -312,8 +312,8 @@ def test_good_input_has_no_errors_and_absent_checks_only_names():
 def test_unset_options_are_never_touched():
     current = existing(job_variables={"image": "ui:1"}, tags=["ui"], description="from the UI", paused=True,
                        schedules=[api_schedule({"cron": "0 9 * * *", "timezone": None, "day_or": True})],
-                       global_concurrency_limit={"limit": 4}, concurrency_options={"collision_strategy": "ENQUEUE",
-                                                                                  "grace_period_seconds": None})
+                       global_concurrency_limit={"limit": 4},
+                       concurrency_options={"collision_strategy": "ENQUEUE", "grace_period_seconds": None})
     plan = D.plan_update(current, params(), "flow")
     assert plan["patch"] == {} and plan["changes"] == [] and plan["before"] == plan["after"] == {}
     assert plan["predicted"]["concurrency_limit"] == 4 and plan["predicted"]["flow_name"] == "flow"
