@@ -21,7 +21,9 @@ description:
     of C(site.yml) prints.
 options:
   _input:
-    description: Labels mapped to registered results (a single result or a looped one with C(results)).
+    description:
+      - Labels mapped to registered results (a single result or a looped one with C(results)), or to a
+        list of such results.
     type: dict
     required: true
 """
@@ -67,15 +69,19 @@ def _item_label(result):
 def changed_objects(results):
     """Lines naming what changed, from labels mapped to registered results."""
     lines = []
-    for label, result in (results or {}).items():
-        if not isinstance(result, dict):
-            continue
-        loop = result.get("results")
-        if isinstance(loop, list):
-            items = [str(_item_label(r)) for r in loop if isinstance(r, dict) and r.get("changed")]
-            if items:
-                lines.append("%s: %s" % (label, ", ".join(items)))
-        elif result.get("changed"):
+    for label, given in (results or {}).items():
+        changed, items = False, []
+        for result in given if isinstance(given, list) else [given]:
+            if not isinstance(result, dict):
+                continue
+            loop = result.get("results")
+            if isinstance(loop, list):
+                items.extend(str(_item_label(r)) for r in loop if isinstance(r, dict) and r.get("changed"))
+            elif result.get("changed"):
+                changed = True
+        if items:
+            lines.append("%s: %s" % (label, ", ".join(items)))
+        elif changed:
             lines.append(str(label))
     return lines
 

@@ -125,3 +125,38 @@ def test_worker_helper_runs_a_real_ecs_worker(prefect, unique):
 def test_stack_env_points_aws_at_the_proxy(stack):
     assert stack["AWS_ENDPOINT_URL"] != stack["PREFECT_OPS_MOTO_URL"]
     assert http_json("GET", f"{stack['AWS_ENDPOINT_URL']}/_proxy/health")[1] == {"ok": True}
+
+
+def test_leftovers_lists_what_a_run_created_until_it_is_gone(aws_proxy, unique):
+    from stacktools.leftovers import leftovers
+    mark = aws_proxy.mark()
+    sqs, iam, logs, ecs = boto("sqs"), boto("iam"), boto("logs"), boto("ecs")
+    url = sqs.create_queue(QueueName=f"{unique}-left")["QueueUrl"]
+    iam.create_role(RoleName=f"{unique}-left", AssumeRolePolicyDocument="{}")
+    iam.put_role_policy(RoleName=f"{unique}-left", PolicyName="p", PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:GetQueueUrl", "Resource": "*"}]}')
+    logs.create_log_group(logGroupName=f"/{unique}/left")
+    ecs.register_task_definition(family=f"{unique}-left", containerDefinitions=[{"name": "c", "image": "i", "memory": 64}])
+    report = leftovers(mark)
+    expected = {f"queue {unique}-left", f"role {unique}-left", f"inline policy {unique}-left/p",
+                f"log group /{unique}/left", f"task definition {unique}-left"}
+    assert set(report["created"]) == expected and set(report["left"]) == expected
+    assert report["unknown_actions"] == []
+
+    # a task definition is gone only once every revision it registered is deregistered
+    sqs.delete_queue(QueueUrl=url)
+    iam.delete_role_policy(RoleName=f"{unique}-left", PolicyName="p")
+    logs.delete_log_group(logGroupName=f"/{unique}/left")
+    assert set(leftovers(mark)["left"]) == {f"role {unique}-left", f"task definition {unique}-left"}
+    iam.delete_role(RoleName=f"{unique}-left")
+    ecs.deregister_task_definition(taskDefinition=f"{unique}-left:1")
+    assert leftovers(mark)["left"] == []
+
+
+def test_leftovers_refuses_a_creating_action_it_cannot_check(aws_proxy):
+    from stacktools.leftovers import leftovers
+    mark = aws_proxy.mark()
+    vpc = boto("ec2").create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    try:
+        assert leftovers(mark)["unknown_actions"] == ["ec2:CreateVpc"]
+    finally:
+        boto("ec2").delete_vpc(VpcId=vpc)

@@ -22,3 +22,10 @@ def test_loops_name_the_changed_items_only():
 def test_an_unchanged_loop_or_a_missing_register_gives_no_line():
     assert changed_objects({"roles": {"changed": False, "results": [{"changed": False, "item": "x"}]},
                             "undefined": {}, "not a result": "text"}) == []
+
+
+def test_a_label_can_merge_several_results():
+    real = {"changed": True, "results": [{"changed": True, "item": "a"}, {"skipped": True, "item": "b"}]}
+    predicted = {"changed": True, "results": [{"changed": True, "item": "b"}]}
+    assert changed_objects({"policies": [real, predicted, {}]}) == ["policies: a, b"]
+    assert changed_objects({"cluster": [{"changed": False}, {"changed": True}]}) == ["cluster"]
