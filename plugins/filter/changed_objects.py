@@ -17,8 +17,8 @@ description:
   - For a looped task the line names the changed items (their C(loop_control.label), else the item).
   - Skipped tasks, unchanged results and labels whose result is not a dictionary (for example an
     undefined register given a default) produce no line.
-  - The roles of this collection use it to publish C(prefect_ecs_changes), which the play-end summary
-    of C(site.yml) prints.
+  - Each role of this collection uses it to publish C(<role>_changes), which the play-end summary of
+    C(site.yml) prints.
 options:
   _input:
     description:
@@ -31,15 +31,13 @@ options:
 EXAMPLES = r"""
 - name: Record what the role changed
   ansible.builtin.set_fact:
-    prefect_ecs_changes: >-
-      {{ prefect_ecs_changes | default({}) | combine({'ecs_log_groups':
-         {'log groups': __ecs_log_groups_written | default({})} | prefect_ops.ecs.changed_objects}) }}
+    ecs_log_groups_changes: "{{ {'log groups': __ecs_log_groups_written | default({})} | prefect_ops.ecs.changed_objects }}"
   # with a looped register whose items 2 and 3 changed: ['log groups: /prefect/demo/worker, /prefect/demo/flow-runs']
 """
 
 RETURN = r"""
 _value:
-  description: One line per label that changed, C(label) or C(label: item, item) for looped tasks.
+  description: "One line per label that changed: C(label), or for a looped task C(label: item, item)."
   type: list
   elements: str
 """
