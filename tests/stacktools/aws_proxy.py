@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Recording, fault-injecting proxy in front of moto.
 
-Every signed AWS call is recorded as {service, action, mutating, params, status, fault, seq, ts}.
+Every signed AWS call is recorded as {service, action, mutating, params, access_key, status, fault, seq, ts}.
 `params` is the decoded request: the JSON body for JSON-protocol services (ECS, SQS, EventBridge,
 Secrets Manager, Logs, ...), the form fields for query-protocol ones (IAM, STS, EC2).
 
@@ -32,7 +32,7 @@ if __package__ in (None, ""):
 from stacktools.aws_actions import is_mutating  # noqa: E402  pylint: disable=wrong-import-position
 from stacktools.proxy import ForwardingHandler, serve  # noqa: E402  pylint: disable=wrong-import-position
 
-CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/aws4_request")
+CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/aws4_request")
 
 
 def _flatten_form(body: bytes) -> dict:
@@ -42,7 +42,7 @@ def _flatten_form(body: bytes) -> dict:
 class AwsProxyHandler(ForwardingHandler):
     def describe(self, body: bytes) -> dict:
         match = CREDENTIAL_SCOPE.search(self.headers.get("Authorization", ""))
-        region, service = (match.group(1), match.group(2)) if match else (None, None)
+        access_key, region, service = (match.group(1), match.group(2), match.group(3)) if match else (None, None, None)
         target = self.headers.get("X-Amz-Target")
         params: dict | str = {}
         if target:
@@ -65,6 +65,8 @@ class AwsProxyHandler(ForwardingHandler):
             "aws": match is not None, "service": service, "region": region, "action": action,
             "protocol": protocol, "mutating": bool(match) and is_mutating(action), "params": params,
             "user_agent": self.headers.get("User-Agent", ""),
+            # who called: a test gives the process under test its own access key (moto accepts any)
+            "access_key": access_key,
         }
 
     def fault_for(self, call: dict, body: bytes):
