@@ -133,7 +133,8 @@ def test_leftovers_lists_what_a_run_created_until_it_is_gone(aws_proxy, unique):
     sqs, iam, logs, ecs = boto("sqs"), boto("iam"), boto("logs"), boto("ecs")
     url = sqs.create_queue(QueueName=f"{unique}-left")["QueueUrl"]
     iam.create_role(RoleName=f"{unique}-left", AssumeRolePolicyDocument="{}")
-    iam.put_role_policy(RoleName=f"{unique}-left", PolicyName="p", PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:GetQueueUrl", "Resource": "*"}]}')
+    policy = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:GetQueueUrl", "Resource": "*"}]}'
+    iam.put_role_policy(RoleName=f"{unique}-left", PolicyName="p", PolicyDocument=policy)
     logs.create_log_group(logGroupName=f"/{unique}/left")
     ecs.register_task_definition(family=f"{unique}-left", containerDefinitions=[{"name": "c", "image": "i", "memory": 64}])
     report = leftovers(mark)

@@ -89,7 +89,7 @@ class Harness:
         return self.api.ok("POST", "/deployments/", body)["id"]
 
     def create_runs(self, deployment_id: str, n: int) -> list[str]:
-        return [self.api.ok("POST", f"/deployments/{deployment_id}/create_flow_run", {})["id"] for _ in range(n)]
+        return [self.api.ok("POST", f"/deployments/{deployment_id}/create_flow_run", {})["id"] for _run in range(n)]
 
     def states(self, run_ids: list[str]) -> dict[str, str]:
         runs = self.api.ok("POST", "/flow_runs/filter", {"flow_runs": {"id": {"any_": run_ids}}, "limit": 200})

@@ -40,14 +40,14 @@ def _gone_on_error(call, *args, **kwargs) -> bool:
 
 
 def _queue(p):
-    return "queue", p["QueueName"], lambda: _gone_on_error(aws_client("sqs", direct=True).get_queue_url,
-                                                            QueueName=p["QueueName"])
+    return "queue", p["QueueName"], lambda: _gone_on_error(
+        aws_client("sqs", direct=True).get_queue_url, QueueName=p["QueueName"])
 
 
 def _rule(p):
     bus = p.get("EventBusName", "default")
-    return "rule", p["Name"], lambda: _gone_on_error(aws_client("events", direct=True).describe_rule,
-                                                      Name=p["Name"], EventBusName=bus)
+    return "rule", p["Name"], lambda: _gone_on_error(
+        aws_client("events", direct=True).describe_rule, Name=p["Name"], EventBusName=bus)
 
 
 def _targets(p):
@@ -180,7 +180,7 @@ def leftovers(since: int, proxy_url: str | None = None) -> dict:
     url = proxy_url or stack_env()["AWS_ENDPOINT_URL"]
     objects, unknown = created(ProxyControl(url).calls(since))
     left = [f"{kind} {ident}" for kind, ident, gone in objects if not gone()]
-    return {"created": [f"{kind} {ident}" for kind, ident, _ in objects], "left": left, "unknown_actions": unknown}
+    return {"created": [f"{kind} {ident}" for kind, ident, _gone in objects], "left": left, "unknown_actions": unknown}
 
 
 def main(argv=None) -> int:
