@@ -2,6 +2,7 @@
 the Prefect proxy injects 503/429, and the worker helper runs a real prefect-aws ECS worker."""
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 
@@ -137,9 +138,16 @@ def test_leftovers_lists_what_a_run_created_until_it_is_gone(aws_proxy, unique):
     iam.put_role_policy(RoleName=f"{unique}-left", PolicyName="p", PolicyDocument=policy)
     logs.create_log_group(logGroupName=f"/{unique}/left")
     ecs.register_task_definition(family=f"{unique}-left", containerDefinitions=[{"name": "c", "image": "i", "memory": 64}])
+    ecr = boto("ecr")
+    ecr.create_repository(repositoryName=f"{unique}/left")
+    ecr.put_image_tag_mutability(repositoryName=f"{unique}/left", imageTagMutability="IMMUTABLE")
+    ecr.put_image_scanning_configuration(repositoryName=f"{unique}/left", imageScanningConfiguration={"scanOnPush": True})
+    ecr.put_lifecycle_policy(repositoryName=f"{unique}/left", lifecyclePolicyText=json.dumps({"rules": [
+        {"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 1},
+         "action": {"type": "expire"}}]}))
     report = leftovers(mark)
     expected = {f"queue {unique}-left", f"role {unique}-left", f"inline policy {unique}-left/p",
-                f"log group /{unique}/left", f"task definition {unique}-left"}
+                f"log group /{unique}/left", f"task definition {unique}-left", f"repository {unique}/left"}
     assert set(report["created"]) == expected and set(report["left"]) == expected
     assert report["unknown_actions"] == []
 
@@ -147,6 +155,7 @@ def test_leftovers_lists_what_a_run_created_until_it_is_gone(aws_proxy, unique):
     sqs.delete_queue(QueueUrl=url)
     iam.delete_role_policy(RoleName=f"{unique}-left", PolicyName="p")
     logs.delete_log_group(logGroupName=f"/{unique}/left")
+    ecr.delete_repository(repositoryName=f"{unique}/left")
     assert set(leftovers(mark)["left"]) == {f"role {unique}-left", f"task definition {unique}-left"}
     iam.delete_role(RoleName=f"{unique}-left")
     ecs.deregister_task_definition(taskDefinition=f"{unique}-left:1")

@@ -25,7 +25,9 @@ NOT_CREATING_PREFIXES = ("Delete", "Deregister", "Remove", "Untag", "Tag", "Upda
                          "Cancel", "Disassociate", "Release", "Revoke", "Modify", "Set", "Change", "Purge",
                          "Send", "Reset", "Start", "Restore", "Rotate")
 NOT_CREATING = {("logs", "PutRetentionPolicy"), ("secretsmanager", "PutSecretValue"),
-                ("ecs", "PutClusterCapacityProviders"), ("ecs", "RunTask")}
+                ("ecs", "PutClusterCapacityProviders"), ("ecs", "RunTask"),
+                ("ecr", "PutLifecyclePolicy"), ("ecr", "PutImageScanningConfiguration"),
+                ("ecr", "PutImageTagMutability")}
 
 
 def _gone_on_error(call, *args, **kwargs) -> bool:
@@ -143,6 +145,12 @@ def _scaling_policy(p):
     return "scaling policy", f"{p['ResourceId']}/{p['PolicyName']}", gone
 
 
+def _repository(p):
+    # the proxy records ECR calls under the signing name "ecr" (the endpoint is api.ecr.<region>)
+    return "repository", p["repositoryName"], lambda: _gone_on_error(
+        aws_client("ecr", direct=True).describe_repositories, repositoryNames=[p["repositoryName"]])
+
+
 CREATES = {
     ("sqs", "CreateQueue"): _queue,
     ("events", "PutRule"): _rule,
@@ -158,6 +166,7 @@ CREATES = {
     ("ecs", "CreateService"): _service,
     ("application-autoscaling", "RegisterScalableTarget"): _scalable_target,
     ("application-autoscaling", "PutScalingPolicy"): _scaling_policy,
+    ("ecr", "CreateRepository"): _repository,
 }
 
 
