@@ -2,7 +2,7 @@
 behind a counting proxy).
 
 check on a fresh site mutates nothing (no AWS write, no Prefect write, not even the flow) -> apply creates the
-ECR repository (scan on push, tag immutability, lifecycle policy and ownership tags read back with boto3) and the
+ECR repository with prefect_ops.ecs.ecr_repository (scan on push, tag immutability, lifecycle policy and ownership tags read back with boto3) and the
 deployments (read back from the Prefect API; job_variables.task_definition_arn from the fact) -> re-run and check
 change nothing (zero mutating AWS calls, zero Prefect writes) -> changed settings converge, check mode predicting
 them -> absent removes only what carries this site's ownership tags, only empty repositories unless forced.
@@ -10,7 +10,8 @@ them -> absent removes only what carries this site's ownership tags, only empty 
 The gap test first: community.aws.ecs_ecr (10.0.0) converges settings on re-runs, but has no tags option, fails in
 check mode on a repository that does not exist yet when a lifecycle policy is given, reports a change it would make
 in check mode as skipped, and deletes a repository whatever its tags. Each assertion states its actual behaviour, so
-the test fails, and says the role's workaround (files/ecr_repository.py) can go, the day upstream fixes it.
+the test fails, and says the role could use it again instead of prefect_ops.ecs.ecr_repository, the day upstream fixes
+it.
 """
 from __future__ import annotations
 
@@ -145,8 +146,7 @@ def read_deployment(prefect, flow: str, name: str) -> dict | None:
 
 # -- the gap --------------------------------------------------------------------------------------------------------
 def test_ecs_ecr_gaps_the_role_works_around(aws, unique):
-    """What community.aws.ecs_ecr does, so that the role uses it only where it is right (settings of an existing
-    repository) and files/ecr_repository.py for the rest."""
+    """What community.aws.ecs_ecr does, and why the role uses prefect_ops.ecs.ecr_repository instead."""
     ecr = aws("ecr", direct=True)
     name = f"{unique}/gap"
     foreign = f"{unique}/someone-else"
@@ -230,11 +230,13 @@ def test_check_apply_rerun_converge_and_absent(aws, aws_proxy, prefect, prefect_
     assert predicted_changes == [f"ECR repositories: {repo}", f"deployments: {flow}/hello-ecs, {flow}/hello-paused"]
 
     # 2. apply: the repository and the deployments, read back
+    aws_mark = aws_proxy.mark()
     apply = ok(run(inv, api_url))
+    assert [c["action"] for c in aws_proxy.mutating(aws_mark) if c["service"] == "ecr"] == [
+        "CreateRepository", "PutLifecyclePolicy"]
     assert fact(apply, PUBLISH_URIS, "prefect_deployments_ecr_repository_uris", "site") == predicted_uris
-    # the settings of a repository check mode did not see yet are its creation's (so one more line than predicted)
-    assert fact(apply, RECORD, "prefect_deployments_changes", "site") == [
-        f"ECR repositories: {repo}", f"ECR repository settings: {repo}", predicted_changes[1]]
+    # check mode predicted exactly what apply changes, the new repository's settings included
+    assert fact(apply, RECORD, "prefect_deployments_changes", "site") == predicted_changes
     state = repo_state(ecr, repo)
     assert state["uri"] == predicted_uris[repo]
     assert state["mutability"] == "IMMUTABLE" and state["scan_on_push"] is True
@@ -275,12 +277,15 @@ def test_check_apply_rerun_converge_and_absent(aws, aws_proxy, prefect, prefect_
     aws_mark, prefect_mark = aws_proxy.mark(), control.mark()
     check = ok(run(inv, api_url, check=True))
     assert aws_proxy.mutating(aws_mark) == [] and prefect_writes(control, prefect_mark) == []
-    assert check.changed() == 2  # the recap counts the repository settings ecs_ecr shows as skipped
-    expected = [f"ECR repository settings: {repo}", f"deployments: {flow}/hello-ecs"]
+    assert check.changed() == 2  # the recap counts the repository settings check mode would change
+    expected = [f"ECR repositories: {repo}", f"deployments: {flow}/hello-ecs"]
     assert fact(check, RECORD, "prefect_deployments_changes", "site") == expected
     assert repo_state(ecr, repo)["scan_on_push"] is True
+    aws_mark = aws_proxy.mark()
     converge = ok(run(inv, api_url))
     assert fact(converge, RECORD, "prefect_deployments_changes", "site") == expected
+    # only what differs is sent: the same mutability is not put again
+    assert [c["action"] for c in aws_proxy.mutating(aws_mark)] == ["PutImageScanningConfiguration", "PutLifecyclePolicy"]
     state = repo_state(ecr, repo)
     assert state["scan_on_push"] is False and state["lifecycle"]["rules"][0]["selection"]["countNumber"] == 3
     assert read_deployment(prefect, flow, "hello-ecs")["parameters"] == {"name": "changed"}
