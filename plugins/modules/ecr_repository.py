@@ -69,11 +69,11 @@ options:
     type: bool
   lifecycle_policy:
     description:
-      - The lifecycle policy, a mapping C({rules: [...]}) or its JSON text, compared by meaning. Each rule has
+      - The lifecycle policy, a mapping with C(rules) or its JSON text, compared by meaning. Each rule has
         C(rulePriority) (unique, 1 or more; a rule with C(tagStatus=any) must have the highest), C(selection)
         (C(tagStatus) C(tagged), C(untagged) or C(any); C(tagPrefixList) or C(tagPatternList) for C(tagged);
         C(countType) C(imageCountMoreThan) or C(sinceImagePushed) with C(countUnit=days); C(countNumber) 1 or more),
-        C(action) C({type: expire}) and optionally C(description).
+        C(action) with C(type=expire) and optionally C(description).
       - Not set means the repository's policy is left as it is.
     type: raw
   adopt:
