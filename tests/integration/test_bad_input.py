@@ -1,0 +1,135 @@
+"""Bad input to playbooks/site.yml (issue 7 item 4): one site.yml run, one inventory host per case (hosts fail
+independently). Per case: the host fails, in the preflight of the role that owns the field (an assert: no API
+call) or, for the two cases only the Prefect server can judge, in the work pool module before it writes; the
+message names the field; the role that owns the field made no mutating call, and no pool exists for the host.
+
+Cases whose field belongs to ecs_network or prefect_api_secret fail before ANY mutating AWS call of the run.
+A field of a later role is checked when that role's turn comes: site.yml runs role after role, so the roles
+before it have converged by then (the README's Guarantees section says so; a site-wide preflight pass in
+site.yml would be needed for "before any call" there). The test prints where each case failed.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import yaml
+
+from stacktools.ansible_run import REPO, run_playbook
+
+SITE = REPO / "playbooks" / "site.yml"
+ROLES = ["ecs_network", "prefect_api_secret", "ecs_cluster", "ecs_log_groups", "ecs_events", "ecs_iam",
+         "ecs_flow_run_task_definitions", "prefect_work_pools", "prefect_deployments", "ecs_worker_service",
+         "ecs_warm_lane", "ecs_verify"]
+# The services each role writes to (a mutating call of a later role's service means the failing role wrote).
+WRITES = {"ecs_network": {"ec2"}, "prefect_api_secret": {"secretsmanager", "ssm"}, "ecs_log_groups": {"logs"},
+          "ecs_events": {"sqs", "events"}, "ecs_iam": {"iam"}}
+EARLY = {"ecs_network", "prefect_api_secret"}
+
+
+def cases(account: str, foreign_subnet: str) -> dict:
+    """case -> (host variables, role that must catch it, strings the message must contain)."""
+    secret = "secret:prefect-ops/x/PREFECT_API_KEY-AbC123"
+    return {
+        "pool-name": ({"prefect_work_pools_name": "prefect-pool"}, "prefect_work_pools", ["prefect_work_pools_name"]),
+        "pool-type": ({"prefect_work_pools_extra": [{"name": f"{{{{ prefect_ecs_name }}}}-side", "type": "no-such-worker"}]},
+                      "prefect_work_pools", ["no-such-worker"]),
+        "flow-run-size": ({"ecs_flow_run_task_definitions_cpu": 256, "ecs_flow_run_task_definitions_memory": 8192},
+                          "ecs_flow_run_task_definitions", ["ecs_flow_run_task_definitions_memory", "8192"]),
+        "worker-size": ({"ecs_worker_service_cpu": 512, "ecs_worker_service_memory": 512},
+                        "ecs_worker_service", ["ecs_worker_service_memory"]),
+        "subnet-outside-vpc": ({"ecs_network_subnet_ids": [foreign_subnet]}, "ecs_network",
+                               ["ecs_network_subnet_ids", foreign_subnet]),
+        "no-security-group": ({"ecs_network_security_group_ids": []}, "ecs_network", ["ecs_network_security_group_ids"]),
+        "iam-name-too-long": ({"ecs_iam_name_prefix": "p" * 60}, "ecs_iam", ["ecs_iam_execution_role_name", "64"]),
+        "queue-rule-too-long": ({"ecs_events_name": "e" * 50}, "ecs_events", ["ecs_events_name", "64"]),
+        "job-variable-unknown": ({"prefect_work_pools_job_variables": {"no_such_variable": 1}}, "prefect_work_pools",
+                                 ["no_such_variable"]),
+        "no-api-url": ({"ecs_worker_service_api_url": ""}, "ecs_worker_service", ["ecs_worker_service_api_url"]),
+        # a Prefect Cloud credential (api_key) with no PREFECT_API_KEY in the environment
+        "cloud-no-key": ({"prefect_api_secret_kind": "api_key"}, "prefect_api_secret",
+                         ["prefect_api_secret_value", "PREFECT_API_KEY"]),
+        "arn-other-partition": ({"prefect_api_secret_arn": f"arn:aws-cn:secretsmanager:cn-north-1:{account}:{secret}"},
+                                "prefect_api_secret", ["prefect_api_secret_arn", "aws-cn"]),
+        "arn-other-region": ({"prefect_api_secret_arn": f"arn:aws:secretsmanager:eu-west-1:{account}:{secret}"},
+                             "prefect_api_secret", ["prefect_api_secret_arn", "eu-west-1"]),
+        "negative-concurrency": ({"prefect_work_pools_concurrency_limit": -5}, "prefect_work_pools",
+                                 ["prefect_work_pools_concurrency_limit"]),
+        "negative-desired": ({"ecs_worker_service_desired_count": -1}, "ecs_worker_service",
+                             ["ecs_worker_service_desired_count"]),
+        "retention-8": ({"ecs_log_groups_retention_days": 8}, "ecs_log_groups", ["ecs_log_groups_retention_days"]),
+        "misspelt-cluster": ({"ecs_cluster_nmae": "x"}, "ecs_cluster", ["ecs_cluster_nmae", "ecs_cluster_name"]),
+        "misspelt-worker": ({"ecs_worker_service_desried_count": 2}, "ecs_worker_service",
+                            ["ecs_worker_service_desried_count", "ecs_worker_service_desired_count"]),
+    }
+
+
+def failure_of(result, host: str) -> dict | None:
+    failed = [t for t in result.tasks() if t["host"] == host and t.get("failed")]
+    return failed[0] if failed else None
+
+
+def test_bad_input_fails_early_naming_the_field(aws_proxy, aws, prefect, tmp_path, unique, stack):
+    account = aws("sts", direct=True).get_caller_identity()["Account"]
+    ec2 = aws("ec2", direct=True)
+    fixture_vpc = stack["PREFECT_OPS_FIXTURE_VPC_ID"]
+    foreign = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if s["VpcId"] != fixture_vpc][0]
+    table = cases(account, foreign)
+    base = yaml.safe_load((REPO / "inventories" / "local" / "hosts.yml").read_text())["prefect_ecs"]["vars"]
+    for key in ("prefect_deployments_ecr_repositories", "prefect_deployments_list", "prefect_work_pools_extra"):
+        base.pop(key)
+    hosts = {name: {"prefect_ecs_name": f"{unique}-{i:02d}", **case_vars}
+             for i, (name, (case_vars, _role, _needles)) in enumerate(table.items())}
+    inv = tmp_path / "hosts.yml"
+    inv.write_text(yaml.safe_dump({"prefect_ecs": {"hosts": hosts, "vars": base}}))
+
+    env = {"PREFECT_API_KEY": ""}
+    mark = aws_proxy.mark()
+    started = time.monotonic()
+    result = run_playbook(SITE, inventory=str(inv), env=env, args=["--forks", "20"],
+                          extra_vars={"ecs_verify_worker_timeout": 0})
+    wall = time.monotonic() - started
+    mutating = aws_proxy.mutating(mark)
+
+    rows, problems = [], []
+    for name, (_vars, role, needles) in table.items():
+        site = hosts[name]["prefect_ecs_name"]
+        fail = failure_of(result, name)
+        if fail is None:
+            problems.append(f"{name}: did not fail")
+            continue
+        where = fail["task"].split(" : ")[0].rsplit(".", 1)[-1]
+        text = json.dumps([{k: r.get(k) for k in ("msg", "assertion", "module_stderr")}
+                           for r in [fail, *fail.get("results", [])]])
+        mine = [c for c in mutating if site in json.dumps(c["params"])]
+        services = sorted({c["service"] for c in mine})
+        rows.append(f"{name:22} failed in {where:30} ({fail['task'].split(' : ')[-1][:50]}); "
+                    f"mutating AWS calls for the site before: {len(mine)} {services}")
+        if where != role:
+            problems.append(f"{name}: failed in {where}, expected {role}: {text[:600]}")
+        for needle in needles:
+            if needle not in text:
+                problems.append(f"{name}: {needle!r} not in {text[:800]}")
+        if role in EARLY and mine:
+            problems.append(f"{name}: mutating calls before the failure: {[c['action'] for c in mine]}")
+        # the failing role and every later role wrote nothing (roles before it may have converged)
+        later = set().union(*(WRITES.get(r, set()) for r in ROLES[ROLES.index(role):]))
+        written = [c["action"] for c in mine if c["service"] in later]
+        if written:
+            problems.append(f"{name}: {role} or a later role wrote {written}")
+        # no pool when the field is checked at or before prefect_work_pools (pool-type: the main pool is
+        # converged before the extra pools, the bad entry is not created)
+        pool = f"{site}-side" if name == "pool-type" else site
+        if ROLES.index(role) <= ROLES.index("prefect_work_pools") and prefect.read_pool(pool) is not None:
+            problems.append(f"{name}: pool {pool} exists")
+    print(f"\nbad input: {len(table)} cases in one site.yml run, {wall:.0f}s")
+    print("\n".join(rows))
+    early = [n for n, (_v, r, _n) in table.items() if r in EARLY]
+    print(f"before any mutating AWS call of the run: {len(early)} cases ({', '.join(early)})")
+    # what the roles before the failing one created is removed (teardown.yml, plain hosts)
+    plain = tmp_path / "teardown.yml"
+    plain.write_text(yaml.safe_dump({"prefect_ecs": {"hosts": {n: {"prefect_ecs_name": h["prefect_ecs_name"]}
+                                                               for n, h in hosts.items()}, "vars": base}}))
+    down = run_playbook(REPO / "playbooks" / "teardown.yml", inventory=str(plain), args=["--forks", "20"])
+    assert down.rc == 0, down.stdout[-3000:]
+    assert not problems, "\n".join(problems)
