@@ -53,3 +53,23 @@ def test_every_role_has_argument_specs_and_a_preflight():
         assert (role / "meta" / "argument_specs.yml").is_file(), role.name
         main = (role / "tasks" / "main.yml").read_text()
         assert "preflight.yml" in main.split("- name:", 2)[1], f"{role.name}: tasks/main.yml must start with the preflight"
+
+
+def test_changelog_fragments_pass_antsibull_changelog_lint():
+    proc = run([str(BIN / "antsibull-changelog"), "lint"])
+    assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
+
+
+def test_collection_tarball_leaves_out_tests_and_local_state(tmp_path):
+    """galaxy.yml build_ignore: the built collection carries no tests, local state, venv or dev tooling."""
+    import tarfile
+
+    proc = run([str(BIN / "ansible-galaxy"), "collection", "build", "--force", "--output-path", str(tmp_path)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    galaxy = yaml.safe_load((REPO / "galaxy.yml").read_text())
+    with tarfile.open(tmp_path / f"{galaxy['namespace']}-{galaxy['name']}-{galaxy['version']}.tar.gz") as tar:
+        top = {name.split("/")[0] for name in tar.getnames()}
+    left_out = {"tests", ".state", ".venv", ".git", ".pytest_cache", "scripts", "extensions", "Makefile",
+                "requirements.txt", "pytest.ini"}
+    assert top & left_out == set(), sorted(top & left_out)
+    assert {"MANIFEST.json", "plugins", "roles", "playbooks", "meta", "awx"} <= top, sorted(top)
