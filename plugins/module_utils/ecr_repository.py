@@ -162,20 +162,7 @@ def policy_problems(policy, field="lifecycle_policy"):
 
 
 def tag_problems(tags, field="tags"):
-    if not tags:
-        return []
-    problems = [ecs.check_owner_tag(tags, field)]
-    for key, value in tags.items():
-        if str(key).lower().startswith("aws:"):
-            problems.append(f"{field}: the key {key!r} starts with aws:, which AWS reserves; rename it")
-        elif not 1 <= len(str(key)) <= 128:
-            problems.append(f"{field}: the key {key!r} must be 1 to 128 characters")
-        if len(str(value)) > 256:
-            problems.append(f"{field}.{key}: the value is {len(str(value))} characters, over the limit of 256")
-    if len(set(tags) | {OWNER_KEY, SITE_KEY}) > MAX_TAGS:
-        problems.append(f"{field}: an ECR repository holds at most {MAX_TAGS} tags, the ownership tags "
-                        f"({OWNER_KEY}, {SITE_KEY}) included; give at most {MAX_TAGS - 2}")
-    return problems
+    return ecs.tag_problems(tags, field, "an ECR repository", [OWNER_KEY, SITE_KEY], MAX_TAGS)
 
 
 def site_of(params):

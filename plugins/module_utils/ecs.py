@@ -30,6 +30,26 @@ def check_owner_tag(tags, field="tags"):
     return None
 
 
+def tag_problems(tags, field, resource, reserved_keys, max_tags):
+    """Problems of user tags for `resource` (e.g. "an ECS cluster"): another value for the ownership key,
+    keys AWS reserves, key and value lengths, and the count with the ownership tags (`reserved_keys`)."""
+    if not tags:
+        return []
+    problems = [check_owner_tag(tags, field)]
+    for key, value in tags.items():
+        if str(key).lower().startswith("aws:"):
+            problems.append(f"{field}: the key {key!r} starts with aws:, which AWS reserves; rename it")
+        elif not 1 <= len(str(key)) <= 128:
+            problems.append(f"{field}: the key {key!r} must be 1 to 128 characters")
+        if len(str(value)) > 256:
+            problems.append(f"{field}.{key}: the value is {len(str(value))} characters, over the limit of 256")
+    if len(set(tags) | set(reserved_keys)) > max_tags:
+        plural = "s" if len(reserved_keys) > 1 else ""
+        problems.append(f"{field}: {resource} holds at most {max_tags} tags, the ownership tag{plural} "
+                        f"({', '.join(reserved_keys)}) included; give at most {max_tags - len(reserved_keys)}")
+    return problems
+
+
 def is_ours(tags):
     return (tags or {}).get(OWNER_KEY) == OWNER_VALUE
 
