@@ -15,6 +15,7 @@ import botocore.exceptions
 import pytest
 
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecr_repository as er
+from stacktools.fake_module import FakeModule
 
 NAME = "flows/etl"
 ARN = f"arn:aws:ecr:us-east-1:123456789012:repository/{NAME}"
@@ -161,21 +162,6 @@ def test_uri_and_arn_follow_the_partition():
 
 
 # --- converge / remove with a fake client -------------------------------------------------------------------
-
-
-class FakeModule:
-    def __init__(self, p, check_mode=False):
-        self.params = p
-        self.check_mode = check_mode
-        self._diff = True
-        self.region = "us-east-1"
-        self.warnings = []
-
-    def fail_json(self, **kwargs):
-        raise AssertionError(kwargs["msg"])
-
-    def warn(self, msg):
-        self.warnings.append(msg)
 
 
 MUTATING = ("create_repository", "put_lifecycle_policy", "put_image_scanning_configuration", "put_image_tag_mutability",

@@ -13,6 +13,7 @@ import pytest
 
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs_cluster as cl
+from stacktools.fake_module import FakeModule
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/prefect"
 OWNED = [{"key": ecs.OWNER_KEY, "value": ecs.OWNER_VALUE}]
@@ -215,21 +216,6 @@ def test_create_payload_carries_only_what_is_set_and_the_prediction_matches_it()
 
 
 # --- converge / remove with a fake client ---------------------------------------------------------------
-
-
-class FakeModule:
-    def __init__(self, p, check_mode=False):
-        self.params = p
-        self.check_mode = check_mode
-        self._diff = True
-        self.region = "us-east-1"
-        self.warnings = []
-
-    def fail_json(self, **kwargs):
-        raise AssertionError(kwargs["msg"])
-
-    def warn(self, msg):
-        self.warnings.append(msg)
 
 
 MUTATING = ("create_cluster", "put_cluster_capacity_providers", "update_cluster", "tag_resource", "untag_resource",

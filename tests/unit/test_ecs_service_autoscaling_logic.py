@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs_service_autoscaling as asg
+from stacktools.fake_module import FakeModule
 
 RID = "service/prefect/workers"
 DIM = "ecs:service:DesiredCount"
@@ -179,21 +180,6 @@ def test_plan_target_registers_only_when_missing_or_min_max_differ():
 
 
 # --- converge / remove with fake clients ------------------------------------------------------------------
-
-
-class FakeModule:
-    def __init__(self, p, check_mode=False):
-        self.params = p
-        self.check_mode = check_mode
-        self._diff = True
-        self.region = "us-east-1"
-        self.warnings = []
-
-    def fail_json(self, **kwargs):
-        raise AssertionError(kwargs["msg"])
-
-    def warn(self, msg):
-        self.warnings.append(msg)
 
 
 MUTATING = ("register_scalable_target", "deregister_scalable_target", "put_scaling_policy", "delete_scaling_policy")

@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs_task_definition as td
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Changes
+from stacktools.fake_module import FakeModule
 
 EXEC_ROLE = "arn:aws:iam::123456789012:role/exec"
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect-auth-AbCdEf"
@@ -358,21 +359,6 @@ class FakeEcs:
 
     def untag_resource(self, resourceArn, tagKeys):
         self.calls.append(("untag", resourceArn, tagKeys))
-
-
-class FakeModule:
-    def __init__(self, p, check_mode=False):
-        self.params = p
-        self.check_mode = check_mode
-        self._diff = True
-        self.region = "us-east-1"
-        self.warnings = []
-
-    def fail_json(self, **kwargs):
-        raise AssertionError(kwargs["msg"])
-
-    def warn(self, msg):
-        self.warnings.append(msg)
 
 
 def fake_clients(ecs_client):
