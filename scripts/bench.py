@@ -6,6 +6,13 @@ Flow runs at scale (issue 6): a site converged by playbooks/site.yml only, the r
 worker, N flow runs (BENCH_FLOW_RUNS, default 100) on the pinned flow-run task definition and N with
 the pin removed; a pool concurrency limit L (BENCH_CONCURRENCY_LIMIT, default 10); a synthetic STOPPED
 event; the worker's recorded AWS actions checked against its task role.
+
+site.yml against the baseline (issue 8): wall time of a cold converge, a no-op re-run and a check run of
+playbooks/site.yml and of benchmarks/baseline/site.yml (the same AWS objects and work pool, stock modules, one
+task per object), the AWS calls of each (the recording proxy), and the objects the site manages, counted in
+AWS by identity.
+
+    python scripts/bench.py [site] [flow-runs]      (default: both)
 """
 from __future__ import annotations
 
@@ -13,11 +20,21 @@ import json
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from stacktools import flow_runs as fr  # noqa: E402  pylint: disable=wrong-import-position
+from stacktools.ansible_run import REPO, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from stacktools.stack import PatientPrefectAPI, ProxyControl, aws_client, stack_env  # noqa: E402  pylint: disable=wrong-import-position
+
+BASELINE = REPO / "benchmarks" / "baseline"
+# Actions that run on the controller only (no module process, no API call).
+CONTROLLER_ONLY = {"ansible.builtin.set_fact", "set_fact", "ansible.builtin.assert", "assert", "ansible.builtin.debug",
+                   "debug", "ansible.builtin.include_role", "include_role", "ansible.builtin.include_tasks",
+                   "include_tasks", "ansible.builtin.validate_argument_spec", "validate_argument_spec",
+                   "ansible.builtin.meta", "meta"}
 
 
 def write(figures: dict) -> Path:
@@ -62,20 +79,136 @@ def flow_runs_at_scale(n: int, limit: int) -> dict:
     }
 
 
-def main() -> int:
+def managed_resources(name: str) -> dict:
+    """The AWS objects of a site (site.yml's names, which the baseline copies), each identity counted once,
+    read straight from moto (not through the recording proxy)."""
+    def c(service):
+        return aws_client(service, direct=True)
+    iam, sqs, events, ecs = c("iam"), c("sqs"), c("events"), c("ecs")
+    counts = dict.fromkeys(["role", "inline policy", "attachment", "queue", "queue policy", "rule", "target", "secret",
+                            "log group", "cluster", "task definition", "service", "repository"], 0)
+    for role in iam.list_roles()["Roles"]:
+        if role["RoleName"].startswith(f"{name}-"):
+            counts["role"] += 1
+            counts["inline policy"] += len(iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"])
+            counts["attachment"] += len(iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"])
+    for url in sqs.list_queues(QueueNamePrefix=f"{name}-").get("QueueUrls", []):
+        counts["queue"] += 1
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+        counts["queue policy"] += 1 if attrs.get("Policy") else 0
+    for rule in events.list_rules(NamePrefix=f"{name}-")["Rules"]:
+        counts["rule"] += 1
+        counts["target"] += len(events.list_targets_by_rule(Rule=rule["Name"])["Targets"])
+    counts["secret"] = sum(1 for s in c("secretsmanager").list_secrets()["SecretList"]
+                           if s["Name"].startswith(f"prefect-ops/{name}/"))
+    counts["log group"] = len(c("logs").describe_log_groups(logGroupNamePrefix=f"/prefect/{name}/")["logGroups"])
+    counts["cluster"] = sum(1 for cl in ecs.describe_clusters(clusters=[name])["clusters"] if cl["status"] == "ACTIVE")
+    for family in ecs.list_task_definition_families(familyPrefix=f"{name}-", status="ACTIVE")["families"]:
+        counts["task definition"] += len(ecs.list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"])
+    if counts["cluster"]:
+        counts["service"] = len(ecs.list_services(cluster=name)["serviceArns"])
+    counts["repository"] = sum(1 for r in c("ecr").describe_repositories()["repositories"]
+                               if r["repositoryName"].startswith(f"{name}/"))
+    return counts
+
+
+def timed_run(proxy: ProxyControl, playbook, *, check: bool = False, **kwargs) -> dict:
+    mark = proxy.mark()
+    started = time.monotonic()
+    result = run_playbook(playbook, check=check, **kwargs)
+    wall = time.monotonic() - started
+    if result.rc != 0:
+        raise AssertionError(f"{playbook} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+    tasks = [t for t in result.tasks() if not t.get("skipped")]
+    return {"s": round(wall, 1), "changed": result.changed(), "aws_calls": len(proxy.aws_calls(mark)),
+            "mutating": [f"{m['service']}:{m['action']}" for m in proxy.mutating(mark)], "tasks": len(tasks),
+            "module_runs": sum(len(t.get("results") or [t]) for t in tasks if t.get("action") not in CONTROLLER_ONLY)}
+
+
+def site_vs_baseline() -> dict:
+    """Cold, no-op and check runs of site.yml and of the baseline, on fresh names, in one run of the stack."""
+    proxy = ProxyControl(stack_env()["AWS_ENDPOINT_URL"])
+    tag = uuid.uuid4().hex[:5]
+    site, base = f"bs-{tag}", f"bb-{tag}"
+    # The baseline makes the AWS objects and the one ECS pool: site.yml without the inventory's extra pool and
+    # example deployment (Prefect objects only; the ECR repository is in both).
+    site_vars = {"prefect_ecs_name": site, "ecs_verify_worker_timeout": 0, "prefect_work_pools_extra": [],
+                 "prefect_deployments_list": []}
+    base_args = {"inventory": "localhost,", "args": ["-c", "local"], "extra_vars": {"baseline_name": base}}
+    runs = {}
+    try:
+        for label, playbook, kwargs in (("site", fr.SITE, {"extra_vars": site_vars}),
+                                        ("baseline", BASELINE / "site.yml", base_args)):
+            runs[label] = {"cold": timed_run(proxy, playbook, **kwargs),
+                           "noop": timed_run(proxy, playbook, **kwargs),
+                           "check": timed_run(proxy, playbook, check=True, **kwargs)}
+        resources = managed_resources(site)
+        baseline_resources = managed_resources(base)
+    finally:
+        run_playbook(fr.TEARDOWN, extra_vars=site_vars)
+        run_playbook(BASELINE / "teardown.yml", **base_args)
+        PatientPrefectAPI().delete_pool(base)
+    managed = sum(resources.values())
+    s, b = runs["site"], runs["baseline"]
+    return {
+        "site_cold_s": s["cold"]["s"], "site_noop_s": s["noop"]["s"], "site_check_s": s["check"]["s"],
+        "baseline_cold_s": b["cold"]["s"], "baseline_noop_s": b["noop"]["s"], "baseline_check_s": b["check"]["s"],
+        "noop_ratio": round(s["noop"]["s"] / b["noop"]["s"], 2),
+        "cold_ratio": round(s["cold"]["s"] / b["cold"]["s"], 2),
+        "check_ratio": round(s["check"]["s"] / b["check"]["s"], 2),
+        "managed_resources": managed, "managed_resources_by_kind": resources,
+        "baseline_managed_resources_by_kind": baseline_resources,
+        "aws_calls_noop": s["noop"]["aws_calls"], "baseline_aws_calls_noop": b["noop"]["aws_calls"],
+        "aws_calls_per_resource_noop": round(s["noop"]["aws_calls"] / managed, 2),
+        "aws_calls_cold": s["cold"]["aws_calls"], "baseline_aws_calls_cold": b["cold"]["aws_calls"],
+        "mutating_calls_noop": len(s["noop"]["mutating"]), "mutating_calls_check": len(s["check"]["mutating"]),
+        "baseline_mutating_calls_noop": b["noop"]["mutating"], "baseline_mutating_calls_check": b["check"]["mutating"],
+        "site_changed_noop": s["noop"]["changed"], "baseline_changed_noop": b["noop"]["changed"],
+        "site_tasks_noop": s["noop"]["tasks"], "baseline_tasks_noop": b["noop"]["tasks"],
+        "site_module_runs_noop": s["noop"]["module_runs"], "baseline_module_runs_noop": b["noop"]["module_runs"],
+    }
+
+
+def print_table(title: str, figures: dict) -> None:
+    width = max(len(k) for k in figures)
+    print(f"\n{title}")
+    for key, value in figures.items():
+        print(f"  {key:<{width}}  {value}")
+
+
+def bench_site() -> bool:
+    figures = site_vs_baseline()
+    write(figures)
+    print_table("site.yml against the stock-module baseline (local stack, one run)", figures)
+    print(f"\n  no-op: site {figures['site_noop_s']} s vs baseline {figures['baseline_noop_s']} s "
+          f"= {figures['noop_ratio']}x (target <= 0.5x); AWS calls {figures['aws_calls_noop']} vs "
+          f"{figures['baseline_aws_calls_noop']}; mutating no-op/check {figures['mutating_calls_noop']}/"
+          f"{figures['mutating_calls_check']}")
+    return (figures["mutating_calls_noop"] == 0 and figures["mutating_calls_check"] == 0
+            and figures["site_changed_noop"] == 0)
+
+
+def bench_flow_runs() -> bool:
     n = int(os.environ.get("BENCH_FLOW_RUNS", "100"))
     limit = int(os.environ.get("BENCH_CONCURRENCY_LIMIT", "10"))
     figures = flow_runs_at_scale(n, limit)
-    path = write(figures)
-    width = max(len(k) for k in figures)
-    print("\nflow runs at scale (real prefect-aws ECS worker, local stack)")
-    for key, value in figures.items():
-        print(f"  {key:<{width}}  {value}")
-    print(f"\nwritten to {path}")
-    ok = (figures["register_task_definition_pinned"] == 0 and figures["run_task"] == n
-          and not figures["run_task_mismatches"] and figures["max_in_flight"] <= limit
-          and figures["observer_marked_crashed"] and not figures["worker_actions_not_allowed"])
-    return 0 if ok else 1
+    write(figures)
+    print_table("flow runs at scale (real prefect-aws ECS worker, local stack)", figures)
+    return (figures["register_task_definition_pinned"] == 0 and figures["run_task"] == n
+            and not figures["run_task_mismatches"] and figures["max_in_flight"] <= limit
+            and figures["observer_marked_crashed"] and not figures["worker_actions_not_allowed"])
+
+
+def main() -> int:
+    chosen = sys.argv[1:] or ["site", "flow-runs"]
+    benches = {"site": bench_site, "flow-runs": bench_flow_runs}
+    unknown = [c for c in chosen if c not in benches]
+    if unknown:
+        print(f"unknown benchmark(s) {unknown}; choose from {sorted(benches)}", file=sys.stderr)
+        return 2
+    ok = [benches[c]() for c in chosen]
+    print(f"\nwritten to {fr.bench_out_path()}")
+    return 0 if all(ok) else 1
 
 
 if __name__ == "__main__":

@@ -9,4 +9,4 @@ trap '"$BIN/python" scripts/stack.py down >/dev/null 2>&1' EXIT
 set -a; . "${PREFECT_OPS_STACK_DIR:-.state/stack}/env"; set +a
 "$BIN/python" scripts/fixture.py || exit 1
 set -a; . "$PREFECT_OPS_STACK_DIR/env"; set +a
-"$BIN/python" scripts/bench.py
+"$BIN/python" scripts/bench.py "$@"
