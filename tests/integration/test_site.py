@@ -1,5 +1,9 @@
-"""playbooks/site.yml against the local stack: converges, re-runs as a no-op with zero mutating AWS
-calls, check mode changes nothing and predicts the facts the real run produces."""
+"""playbooks/site.yml against the local stack: converges with every verify check passing (a real worker online),
+verify fails naming why when no worker is online, teardown removes only what the collection created.
+
+Check mode on a fresh and on a converged account (zero mutating calls, predicted facts == real ones) and the no-op
+re-run are proved by molecule's default scenario (tests/molecule) and, under throttling, by
+tests/integration/test_resilience.py: not repeated here (the make test time budget)."""
 from __future__ import annotations
 
 import pytest
@@ -26,22 +30,6 @@ def local_worker(action: str, pool: str) -> None:
     subprocess.run([sys.executable, str(REPO / "scripts" / "local_worker.py"), action, "--pool", pool], check=True)
 
 
-def test_check_mode_on_a_fresh_account_predicts_and_mutates_nothing(aws_proxy, unique):
-    fresh = f"it-fresh-{unique}"
-    mark = aws_proxy.mark()
-    check = run_playbook(SITE, check=True, extra_vars={"prefect_ecs_name": fresh, "ecs_verify_worker_timeout": 0})
-    assert check.rc == 0, check.stdout[-3000:]
-    assert aws_proxy.mutating(mark) == []
-    predicted = facts(check)["ecs_cluster_arn"]
-    report = {c["check"]: c["status"] for c in facts(check, "Build the report")["ecs_verify_report"]}
-    assert report[f"worker online in pool {fresh}"] == "not checked"
-    real = run_playbook(SITE, extra_vars={"prefect_ecs_name": fresh, "ecs_verify_worker_timeout": 0})
-    assert real.rc == 0, real.stdout[-3000:]
-    assert facts(real)["ecs_cluster_arn"] == predicted
-    pipeline = "Publish the pipeline for later roles"
-    assert facts(real, pipeline) == facts(check, pipeline)
-
-
 @pytest.fixture(scope="module")
 def converged(site_name):
     """The site converged once, with a real ECS worker started as soon as site.yml has made the pool."""
@@ -52,7 +40,7 @@ def converged(site_name):
         local_worker("stop", site_name)
 
 
-def test_site_converges_then_second_run_and_check_change_nothing(aws_proxy, aws, site_name, converged):
+def test_site_converges_and_every_check_passes(aws, site_name, converged):
     first = converged
     assert first.rc == 0, first.stdout[-3000:]
     assert first.changed() > 0
@@ -61,17 +49,6 @@ def test_site_converges_then_second_run_and_check_change_nothing(aws_proxy, aws,
     assert report.pop("worker service running = desired") == "not checked"
     assert set(report.values()) == {"pass"}, report
     assert report[f"worker online in pool {site_name}"] == "pass"
-
-    mark = aws_proxy.mark()
-    second = run_playbook(SITE, extra_vars={"prefect_ecs_name": site_name, "ecs_verify_worker_timeout": 0})
-    assert second.rc == 0, second.stdout[-3000:]
-    assert second.changed() == 0
-    assert aws_proxy.mutating(mark) == []
-
-    mark = aws_proxy.mark()
-    check = run_playbook(SITE, check=True, diff=True, extra_vars={"prefect_ecs_name": site_name, "ecs_verify_worker_timeout": 0})
-    assert check.rc == 0 and check.changed() == 0
-    assert aws_proxy.mutating(mark) == []
 
     groups = aws("logs", direct=True).describe_log_groups(logGroupNamePrefix=f"/prefect/{site_name}/")["logGroups"]
     assert {(g["logGroupName"], g.get("retentionInDays")) for g in groups} == {
