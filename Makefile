@@ -39,8 +39,9 @@ lint: install
 
 # Install, start one stack, run the benchmarks, write their figures to $BENCH_OUT (default
 # .bench/results.json), stop the stack. Figures are ratios and counts measured in one run.
+# BENCH="site" or BENCH="flow-runs" runs one of them (default: both).
 bench: install
-	bash scripts/run-bench.sh
+	bash scripts/run-bench.sh $(BENCH)
 
 clean: stack-down
 	rm -rf $(VENV) .state .bench .pytest_cache tests/output
