@@ -10,6 +10,10 @@ Fault rules (POST /_proxy/faults):
                                             (same service, action and body); its retry goes through
   {"mode": "random", "rate": 0.3, "seed": 7} throttle a share of calls, reproducibly for a seed
   optional filters on either: "services": [...], "actions": [...], "mutating_only": true
+  {"by_access_key": {"AKIA1": {rules}, "AKIA2": {rules}}}
+                                            each caller (access key) its own rules and counters (its
+                                            own seeded sequence); other callers are not throttled
+  {"hold": {...}}                           see proxy.py: forward a call, then hold its answer
 The throttling answer is the one each protocol really sends (ThrottlingException, Throttling,
 RequestLimitExceeded), so botocore and amazon.aws retry it as they would in AWS.
 
@@ -70,7 +74,10 @@ class AwsProxyHandler(ForwardingHandler):
         }
 
     def fault_for(self, call: dict, body: bytes):
-        rules = self.state.faults
+        rules, scope = self.state.faults, None
+        if "by_access_key" in rules:
+            scope = f"access_key:{call['access_key']}"
+            rules = rules["by_access_key"].get(call["access_key"] or "") or {}
         mode = rules.get("mode")
         if not mode or not call["aws"]:
             return None
@@ -81,7 +88,7 @@ class AwsProxyHandler(ForwardingHandler):
         if rules.get("mutating_only") and not call["mutating"]:
             return None
         with self.state.lock:
-            counters = self.state.counters
+            counters = self.state.counters if scope is None else self.state.counters.setdefault(scope, {})
             if mode == "first_attempt":
                 key = hashlib.sha256(f"{call['service']}|{call['action']}|".encode() + body).hexdigest()
                 seen = counters.setdefault("seen", set())

@@ -5,6 +5,9 @@ Fault rules (POST /_proxy/faults):
   {"fail_first": 3, "status": 503}                    answer 503 to the next 3 API calls
   {"fail_first": 2, "status": 429, "retry_after": 1}  answer 429 with Retry-After: 1
   optional "methods": ["POST", ...] and "path_contains": "/work_pools/"
+  {"fail_first": 2, "status": 503, "then": {"fail_first": 2, "status": 429, "retry_after": 1}}
+                                                      phases: 2 x 503, then 2 x 429 with Retry-After
+  {"hold": {...}}                                     see proxy.py: forward a call, then hold its answer
 Every call is recorded as {method, path, status, fault}.
 
     python tests/stacktools/prefect_proxy.py --port 4568 --upstream http://127.0.0.1:4200
@@ -27,18 +30,17 @@ class PrefectProxyHandler(ForwardingHandler):
         return {"method": self.command, "path": self.path.split("?", 1)[0]}
 
     def fault_for(self, call: dict, body: bytes):
-        rules = self.state.faults
-        if not rules.get("fail_first"):
-            return None
-        if rules.get("methods") and call["method"] not in rules["methods"]:
-            return None
-        if rules.get("path_contains") and rules["path_contains"] not in call["path"]:
-            return None
         with self.state.lock:
-            done = self.state.counters.get("failed", 0)
-            if done >= int(rules["fail_first"]):
+            rules, done = self.state.faults, self.state.counters.get("failed", 0)
+            while rules.get("fail_first") and done >= int(rules["fail_first"]):  # this phase is over
+                rules, done = rules.get("then") or {}, done - int(rules["fail_first"])
+            if not rules.get("fail_first"):
                 return None
-            self.state.counters["failed"] = done + 1
+            if rules.get("methods") and call["method"] not in rules["methods"]:
+                return None
+            if rules.get("path_contains") and rules["path_contains"] not in call["path"]:
+                return None
+            self.state.counters["failed"] = self.state.counters.get("failed", 0) + 1
         status = int(rules.get("status", 503))
         headers = {"Content-Type": "application/json"}
         if "retry_after" in rules:

@@ -8,7 +8,14 @@ Control API (JSON):
   GET  /_proxy/calls?since=N  -> {"calls": [...], "next": M}  (calls N.. in order)
   POST /_proxy/reset          -> clears the record and the fault rules
   GET  /_proxy/faults         -> the current fault rules
-  POST /_proxy/faults         -> replace the fault rules (body: the rules object)
+  POST /_proxy/faults         -> replace the fault rules (body: the rules object); releases held calls
+  POST /_proxy/release        -> answer the held calls now
+
+Holding (any proxy): the rule {"hold": {"match": {"action": "CreateQueue", "params": {"QueueName": "q"}}}}
+forwards the first matching call (upstream applies it), records it with "held": true and does not answer
+it until released, so a test can kill the client after the change was made but before it saw the answer.
+"match" compares the recorded call's fields for equality ("params": a subset of the parameters); "count"
+(default 1) calls are held, each at most "timeout" seconds (default 120).
 """
 from __future__ import annotations
 
@@ -34,6 +41,7 @@ class ProxyState:
         self.faults: dict = {}
         self.counters: dict = {}
         self.record_path = record_path
+        self.release = threading.Event()
 
     def add(self, call: dict) -> None:
         with self.lock:
@@ -48,6 +56,12 @@ class ProxyState:
             self.calls.clear()
             self.faults = {}
             self.counters = {}
+            self.release_held()
+
+    def release_held(self) -> None:
+        """Answer every held call; later holds wait on a fresh event."""
+        self.release.set()
+        self.release = threading.Event()
 
 
 class ForwardingHandler(BaseHTTPRequestHandler):
@@ -62,6 +76,25 @@ class ForwardingHandler(BaseHTTPRequestHandler):
     def fault_for(self, call: dict, body: bytes) -> tuple[int, dict, bytes] | None:
         """Return (status, headers, body) to answer instead of forwarding, or None."""
         return None
+
+    def hold_for(self, call: dict) -> tuple[threading.Event, float] | None:
+        """(event, timeout) to wait for before answering a forwarded call the "hold" rule matches, or None."""
+        rule = self.state.faults.get("hold")
+        if not rule or call.get("status", 500) >= 400:
+            return None
+        for key, want in (rule.get("match") or {}).items():
+            got = call.get(key)
+            if isinstance(want, dict):
+                if not isinstance(got, dict) or any(got.get(k) != v for k, v in want.items()):
+                    return None
+            elif got != want:
+                return None
+        with self.state.lock:
+            held = self.state.counters.get("held", 0)
+            if held >= int(rule.get("count", 1)):
+                return None
+            self.state.counters["held"] = held + 1
+            return self.state.release, float(rule.get("timeout", 120))
 
     # -- plumbing -------------------------------------------------------------------------------
     def log_message(self, format, *args):  # noqa: A002  pylint: disable=redefined-builtin
@@ -94,11 +127,16 @@ class ForwardingHandler(BaseHTTPRequestHandler):
         if path == "/reset" and self.command == "POST":
             state.reset()
             return self._json(200, {"ok": True})
+        if path == "/release" and self.command == "POST":
+            with state.lock:
+                state.release_held()
+            return self._json(200, {"ok": True})
         if path == "/faults":
             if self.command == "POST":
                 with state.lock:
                     state.faults = json.loads(body or b"{}")
                     state.counters = {}
+                    state.release_held()
             return self._json(200, state.faults)
         return self._json(404, {"error": f"unknown control path {path}"})
 
@@ -130,7 +168,17 @@ class ForwardingHandler(BaseHTTPRequestHandler):
         finally:
             conn.close()
         call.update(status=status, fault=False)
+        hold = self.hold_for(call)
+        if hold is not None:
+            call["held"] = True
         self.state.add(call)
+        if hold is not None:
+            hold[0].wait(hold[1])
+            try:
+                self._send(status, out_headers, payload)
+            except OSError:  # the client was killed while it waited: nobody to answer
+                self.close_connection = True
+            return None
         self._send(status, out_headers, payload)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle

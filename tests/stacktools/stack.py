@@ -61,6 +61,10 @@ class ProxyControl:
     def faults(self, rules: dict | None) -> None:
         http_json("POST", f"{self.url}/_proxy/faults", rules or {})
 
+    def release(self) -> None:
+        """Answer the calls a "hold" rule is holding (tests/stacktools/proxy.py)."""
+        http_json("POST", f"{self.url}/_proxy/release", {})
+
     def aws_calls(self, since: int = 0) -> list[dict]:
         return [c for c in self.calls(since) if c.get("aws")]
 
