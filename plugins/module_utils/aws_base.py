@@ -3,7 +3,8 @@
 """Shared plumbing of this collection's AWS modules (built on amazon.aws's AnsibleAWSModule).
 
 - clients whose every call retries throttling with jittered backoff (AWSRetry.jittered_backoff);
-- the caller identity (account and partition from STS GetCallerIdentity) that ARNs are built from;
+- the caller identity (account and partition from STS GetCallerIdentity) that ARNs are built from, read only
+  when a module first builds an ARN from it;
 - input problems collected and reported at once, before any call that changes anything;
 - a change record that yields the result's ``actions`` and the ``--diff`` before/after of exactly
   what changes;
@@ -29,6 +30,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import I
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import check_identity_region
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import check_region
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import parse_arn
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import partition_for_region
 
 # AWSRetry retries the query-protocol codes (Throttling, RequestLimitExceeded, ...). The JSON-protocol
 # services (SQS, EventBridge, ECS, KMS, Logs, Secrets Manager) answer with these instead.
@@ -105,16 +107,53 @@ def caller_identity(module, sts):
     return Identity(response["Account"], parts["partition"], response["Arn"])
 
 
+class LazyIdentity:
+    """The caller identity, read from STS the first time an ARN is built from it.
+
+    A run whose reads return every ARN it needs makes no STS call; the partition is the region's. When the
+    account is first read, the credentials' partition is checked against the region's (a mismatch fails the module before it changes anything:
+    modules build their ARNs while planning).
+    """
+
+    def __init__(self, module, sts, region):
+        self._module, self._sts, self._region, self._identity = module, sts, region, None
+        self._account = None
+
+    def learn_account(self, arn):
+        """Take the account from the ARN of an object these credentials read in their own account (no STS call)."""
+        parts = parse_arn(arn) if arn else None
+        if self._identity is None and parts and parts.get("account"):
+            self._account = parts["account"]
+
+    def _get(self):
+        if self._identity is None:
+            identity = caller_identity(self._module, self._sts)
+            fail_on_problems(self._module, [check_identity_region(identity, self._region)])
+            self._identity = identity
+        return self._identity
+
+    @property
+    def account(self):
+        return self._account or self._get().account
+
+    @property
+    def partition(self):
+        """The region's partition (the credentials must be of it: checked when the account is read)."""
+        return partition_for_region(self._region)
+
+    @property
+    def arn(self):
+        return self._get().arn
+
+
 def identity_and_region(module, sts, problems=None):
-    """The identity and region of this run; region/partition problems are added to `problems`."""
+    """The identity (read from STS when first used) and region of this run; a region problem fails at once."""
     problems = problems if problems is not None else []
     region = module.region
     problem = check_region(region)
     if problem:
         fail_on_problems(module, problems + [problem])
-    identity = caller_identity(module, sts)
-    problems.append(check_identity_region(identity, region))
-    return identity, region
+    return LazyIdentity(module, sts, region), region
 
 
 class Changes:

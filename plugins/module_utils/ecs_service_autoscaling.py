@@ -424,7 +424,8 @@ def remove(module, clients):
     check_mode = module.check_mode
     prefix = policy_prefix(params)
     target = read_target(client, rid)
-    ours, foreign = split_policies(read_policies(client, rid), rid, prefix)
+    # Scaling policies exist only on a registered scalable target (deregistering it deletes them).
+    ours, foreign = split_policies(read_policies(client, rid), rid, prefix) if target is not None else ({}, [])
     changes = Changes()
     diff = Diff(changes)
     for name in sorted(ours):
@@ -443,8 +444,6 @@ def remove(module, clients):
             if not check_mode:
                 client.deregister_scalable_target(ServiceNamespace=NAMESPACE, ResourceId=rid, ScalableDimension=DIMENSION)
             target = None
-    elif foreign:
-        module.warn(f"scaling policies of {rid} this module did not make were left alone: {', '.join(foreign)}")
     return _result(module, changes, rid, target, {}, left_alone)
 
 

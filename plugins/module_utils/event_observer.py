@@ -162,8 +162,11 @@ def static_problems(params):
     return problems
 
 
-def resolve_clusters(clusters, identity, region):
-    """Cluster ARNs (a bare name becomes an ARN in this account), problems, warnings."""
+def resolve_clusters(clusters, identity, region, account_warnings=True):
+    """Cluster ARNs (a bare name becomes an ARN in this account), problems, warnings.
+
+    account_warnings=False leaves out the warnings about ARNs of other accounts (they need the account).
+    """
     arns, problems, warnings = [], [], []
     for i, value in enumerate(clusters or []):
         field = f"clusters[{i}]"
@@ -174,7 +177,7 @@ def resolve_clusters(clusters, identity, region):
             if problem:
                 problems.append(problem)
                 continue
-            if names.parse_arn(value)["account"] != identity.account:
+            if account_warnings and names.parse_arn(value)["account"] != identity.account:
                 warnings.append(
                     f"{field}: {value} belongs to another account than the credentials ({identity.account}); its task "
                     "events reach this account's default bus only if that account forwards them"
@@ -698,13 +701,18 @@ def converge(module, clients):
     fail_on_problems(module, problems)
 
     identity, region = identity_and_region(module, clients["sts"], problems)
-    cluster_arns, cluster_problems, warnings = resolve_clusters(params["clusters"], identity, region)
+    cluster_arns, cluster_problems, dummy = resolve_clusters(params["clusters"], identity, region, account_warnings=False)
     fail_on_problems(module, problems + cluster_problems)
-
     kms_info = None
     if params.get("encryption") == "kms":
         kms_info = kms_key_facts(clients["kms"], params["kms_key_id"], identity)
         fail_on_problems(module, [kms_info.get("error")])
+
+    current = read_all(clients, resolved)
+    for part in ("queue", "dead_letter_queue"):  # found by name in the credentials' own account
+        identity.learn_account(((current[part] or {}).get("attributes") or {}).get("QueueArn"))
+    warnings = resolve_clusters(params["clusters"], identity, region)[2]
+    if kms_info:
         warnings += kms_warnings(kms_info)
     if params["dead_letter_message_retention_period"] < params["message_retention_period"]:
         warnings.append(
@@ -713,7 +721,6 @@ def converge(module, clients):
             "when it moves to the dead-letter queue, so it may expire there before anyone looks at it"
         )
 
-    current = read_all(clients, resolved)
     fail_on_problems(module, ownership_problems(current, params["name"], params["adopt"]))
     for warning in warnings:
         module.warn(warning)
@@ -737,9 +744,16 @@ def converge(module, clients):
     rule_item = ensure_rule(events, check_mode, changes, current["rule"], resolved["rule_name"], rule_arn, pattern, params, tags)
     queue_arn = desired["queue"][1]
     rule_item["targets"] = ensure_target(module, events, check_mode, changes, rule_item, queue_arn)
+    # The info module's checks on what exists after this run (in check mode: what exists now), so a
+    # later check (the ecs_verify role) need not read it all again.
+    after = current if check_mode or not changes.changed else read_all(clients, resolved)
+    health = health_report(clients, params["name"], resolved, identity, region, cluster_arns, after, test_patterns=False)
+    health.pop("changed")
+    health["cluster_arns"] = cluster_arns  # what the rule pattern was checked against
 
     return changes.result(
         module,
+        health=health,
         queue=queue_view(items["queue"]),
         dead_letter_queue=queue_view(items["dead_letter_queue"]),
         rule=rule_view(rule_item),
@@ -879,8 +893,14 @@ def inspect(module, clients):
         expected_clusters, cluster_problems, dummy = resolve_clusters(params["clusters"], identity, region)
         problems += cluster_problems
     fail_on_problems(module, problems)
+    return health_report(clients, params["name"], resolved, identity, region, expected_clusters, read_all(clients, resolved))
 
-    current = read_all(clients, resolved)
+
+def health_report(clients, name, resolved, identity, region, expected_clusters, current, test_patterns=True):
+    """The read-only checks of the pipeline as `current` (read_all) found it; the info module's result.
+
+    test_patterns=False leaves out the TestEventPattern calls (converge: the rule's pattern is the one it built).
+    """
     queue, dlq, rule = current["queue"], current["dead_letter_queue"], current["rule"]
     queue_arn = names.sqs_queue_arn(identity, region, resolved["queue_name"])
     dlq_arn = names.sqs_queue_arn(identity, region, resolved["dead_letter_queue_name"])
@@ -919,7 +939,7 @@ def inspect(module, clients):
         clean = [t for t in targets if not any(k in t for k in _TARGET_SHAPING)]
         checks.verdict("rule_targets_queue", bool(clean), f"target {clean[0]['Id'] if clean else ''} delivers to {queue_arn}",
                        f"no target of the rule delivers events unchanged to {queue_arn}")
-        pattern_tests = _pattern_tests(clients["events"], checks, identity, region, pattern, clusters_in_rule)
+        pattern_tests = _pattern_tests(clients["events"], checks, identity, region, pattern, clusters_in_rule) if test_patterns else {}
     else:
         pattern_tests = {}
 
@@ -960,7 +980,7 @@ def inspect(module, clients):
         dead_letter_queue=dlq_out,
         rule=rule_view(rule),
         pattern_tests=pattern_tests,
-        owned=({part: names.ownership(item["tags"], MODULE, params["name"]) for part, item in current.items() if item}),
+        owned=({part: names.ownership(item["tags"], MODULE, name) for part, item in current.items() if item}),
         worker_environment={WORKER_QUEUE_ENV: resolved["queue_name"], WORKER_REGION_ENV: region},
         worker_policy_statements=worker_policy_statements(queue_arn, (kms_info or {}).get("arn")),
         kms_key=kms_info,

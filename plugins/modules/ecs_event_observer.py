@@ -283,6 +283,19 @@ worker_policy_statements:
             "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                        "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
             "Resource": "arn:aws:sqs:us-east-1:123456789012:my-ecs-pool-events"}]
+health:
+  description:
+    - The read-only checks of M(prefect_ops.ecs.ecs_event_observer_info) (its whole result but C(changed)) on the
+      pipeline as it is after the run; in check mode, as it is now. When the run changed nothing they are computed
+      from what the run read; after a change the parts are read again. No TestEventPattern calls (C(pattern_tests) is
+      empty); the rule's pattern is checked to be the one the run built.
+    - Also C(cluster_arns), the clusters the rule's pattern was checked against.
+    - The P(prefect_ops.ecs.ecs_verify#role) role takes its pipeline checks from here instead of reading again.
+  returned: when O(state=present)
+  type: dict
+  sample: {"exists": true, "healthy": true, "failed_checks": [], "unknown_checks": [],
+           "checks": [{"name": "queue_exists", "status": "pass", "detail": "my-ecs-pool-events exists"}],
+           "dead_letter_queue": {"name": "my-ecs-pool-events-dlq", "messages_visible": 0}}
 kms_key:
   description: With O(encryption=kms), the key and the check of its key policy.
   returned: when O(state=present)

@@ -54,7 +54,12 @@ def ok(result):
 
 
 def facts(result) -> dict:
-    return result.task(PUBLISH)["ansible_facts"]
+    """The role ARNs the role publishes (ecs_iam_roles_state apart: see roles_state)."""
+    return {k: v for k, v in result.task(PUBLISH)["ansible_facts"].items() if k != "ecs_iam_roles_state"}
+
+
+def roles_state(result) -> dict:
+    return result.task(PUBLISH)["ansible_facts"]["ecs_iam_roles_state"]
 
 
 def listify(value):
@@ -117,6 +122,7 @@ def test_iam_check_apply_reapply_least_privilege_teardown(aws_proxy, aws, unique
         "ecs_iam_execution_role_arn": f"arn:aws:iam::{account}:role/{names['execution']}",
         "ecs_iam_worker_task_role_arn": f"arn:aws:iam::{account}:role/{names['worker']}",
         "ecs_iam_flow_run_task_role_arn": f"arn:aws:iam::{account}:role/{names['flow-run']}"}
+    assert roles_state(check) == {}  # check mode wrote nothing: ecs_verify reads the roles itself
 
     apply = ok(run(unique, up, **flow_run))
     assert apply.changed() > 0
@@ -125,6 +131,25 @@ def test_iam_check_apply_reapply_least_privilege_teardown(aws_proxy, aws, unique
     mark = aws_proxy.mark()
     again = ok(run(unique, up, **flow_run))
     assert again.changed() == 0 and aws_proxy.mutating(mark) == []
+    # no STS call: the roles that exist give the account
+    assert "GetCallerIdentity" not in {c["action"] for c in aws_proxy.aws_calls(mark)}
+
+    # What the role publishes for ecs_verify is what IAM holds.
+    def held():
+        return {role_doc(iam, n)["arn"]: {"attached": role_doc(iam, n)["attached"],
+                                          "documents": list(role_doc(iam, n)["inline"].values())} for n in names.values()}
+    published = {arn: {"attached": sorted(s["attached"]), "documents": s["documents"]} for arn, s in roles_state(again).items()}
+    assert published == held()
+
+    # An inline policy changed behind the collection's back is put back (compared before writing).
+    iam.put_role_policy(RoleName=names["worker"], PolicyName="prefect-ecs-worker", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:ReceiveMessage", "Resource": "*"}]}))
+    mark = aws_proxy.mark()
+    repaired = ok(run(unique, up, **flow_run))
+    assert repaired.changed() == 1
+    assert [c["action"] for c in aws_proxy.mutating(mark)] == ["PutRolePolicy"]
+    assert {arn: {"attached": sorted(s["attached"]), "documents": s["documents"]}
+            for arn, s in roles_state(repaired).items()} == held() == published
     mark = aws_proxy.mark()
     check = ok(run(unique, up, check=True, args=["--diff"], **flow_run))
     assert check.changed() == 0 and aws_proxy.mutating(mark) == []
