@@ -111,8 +111,8 @@ class LazyIdentity:
     """The caller identity, read from STS the first time an ARN is built from it.
 
     A run whose reads return every ARN it needs makes no STS call; the partition is the region's. When the
-    account is first read, the credentials' partition is checked against the region's (a mismatch fails the module before it changes anything:
-    modules build their ARNs while planning).
+    account is first read from STS, the credentials' partition is checked against the region's (a mismatch fails
+    the module before it changes anything: modules build their ARNs while planning).
     """
 
     def __init__(self, module, sts, region):

@@ -330,12 +330,17 @@ def read_rule(events, name):
     return {"name": name, "arn": rule["Arn"], "rule": rule, "targets": targets, "tags": tags}
 
 
-def read_all(clients, resolved):
-    return {
+def read_all(clients, resolved, identity=None):
+    """The queue, DLQ and rule as they exist; `identity` learns the account from a queue found (no STS call)."""
+    current = {
         "dead_letter_queue": read_queue(clients["sqs"], resolved["dead_letter_queue_name"]),
         "queue": read_queue(clients["sqs"], resolved["queue_name"]),
         "rule": read_rule(clients["events"], resolved["rule_name"]),
     }
+    if identity is not None:
+        for part in ("queue", "dead_letter_queue"):  # found by name in the credentials' own account
+            identity.learn_account(((current[part] or {}).get("attributes") or {}).get("QueueArn"))
+    return current
 
 
 def ownership_problems(current, logical_name, adopt):
@@ -708,9 +713,7 @@ def converge(module, clients):
         kms_info = kms_key_facts(clients["kms"], params["kms_key_id"], identity)
         fail_on_problems(module, [kms_info.get("error")])
 
-    current = read_all(clients, resolved)
-    for part in ("queue", "dead_letter_queue"):  # found by name in the credentials' own account
-        identity.learn_account(((current[part] or {}).get("attributes") or {}).get("QueueArn"))
+    current = read_all(clients, resolved, identity)
     warnings = resolve_clusters(params["clusters"], identity, region)[2]
     if kms_info:
         warnings += kms_warnings(kms_info)
@@ -890,10 +893,11 @@ def inspect(module, clients):
     identity, region = identity_and_region(module, clients["sts"], problems)
     expected_clusters = None
     if params.get("clusters"):
-        expected_clusters, cluster_problems, dummy = resolve_clusters(params["clusters"], identity, region)
+        expected_clusters, cluster_problems, dummy = resolve_clusters(params["clusters"], identity, region, account_warnings=False)
         problems += cluster_problems
     fail_on_problems(module, problems)
-    return health_report(clients, params["name"], resolved, identity, region, expected_clusters, read_all(clients, resolved))
+    current = read_all(clients, resolved, identity)
+    return health_report(clients, params["name"], resolved, identity, region, expected_clusters, current)
 
 
 def health_report(clients, name, resolved, identity, region, expected_clusters, current, test_patterns=True):
