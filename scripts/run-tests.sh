@@ -9,4 +9,10 @@ trap '"$BIN/python" scripts/stack.py down >/dev/null 2>&1' EXIT
 set -a; . "${PREFECT_OPS_STACK_DIR:-.state/stack}/env"; set +a
 "$BIN/python" scripts/fixture.py || exit 1
 set -a; . "$PREFECT_OPS_STACK_DIR/env"; set +a
-"$BIN/pytest" --durations=30 "${@:-tests}"
+# Two xdist workers by default (PYTEST_WORKERS=0 runs in one process): a test is mostly one
+# ansible-playbook at a time, about one CPU; each worker gets its own recording AWS proxy in front of
+# the shared moto (tests/conftest.py). A file's tests stay on one worker (module-scoped fixtures).
+workers=${PYTEST_WORKERS:-2}
+xdist=()
+if [[ $workers != 0 ]]; then xdist=(-n "$workers" --dist loadfile); fi
+"$BIN/pytest" --durations=30 "${xdist[@]}" "${@:-tests}"

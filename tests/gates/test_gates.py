@@ -18,11 +18,13 @@ def run(cmd, **kw):
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False, **kw)
 
 
+@pytest.mark.slow
 def test_ansible_lint_production_profile():
     proc = run([str(BIN / "ansible-lint"), "--profile", "production", "--nocolor"])
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_ansible_test_sanity_passes_with_no_ignores():
     ignores = [p for p in (REPO / "tests" / "sanity").glob("ignore-*.txt") if p.read_text().strip()]
     assert ignores == [], f"sanity ignore entries are not allowed: {ignores}"

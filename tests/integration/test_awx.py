@@ -141,6 +141,7 @@ def failures(run) -> str:
                      for e in run.events if e.get("event") in ("runner_on_failed", "runner_on_unreachable"))[-6000:]
 
 
+@pytest.mark.slow
 @pytest.mark.stack
 def test_site_through_ansible_runner_with_the_credential_type_env(stack, prefect, unique, collections_path, tmp_path):
     name = f"awx-{unique}"

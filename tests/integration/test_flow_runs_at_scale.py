@@ -54,6 +54,7 @@ def test_a_stopped_task_with_exit_code_1_is_marked_crashed_by_the_observer(scale
     assert result["observer_marked_crashed"] is True
 
 
+@pytest.mark.slow
 def test_the_pool_concurrency_limit_caps_the_runs_in_flight(scale_site):
     site = fr.converge(scale_site.site.name, ecs_iam_flow_run_task_role_create=True,
                        prefect_work_pools_concurrency_limit=LIMIT)

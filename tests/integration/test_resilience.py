@@ -512,6 +512,7 @@ def test_prefect_proxy_phases_503_then_429_with_retry_after(prefect_proxy):
 
 # -- the scenarios ---------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_throttled_site_runs_converge_without_duplicates_and_rerun_as_a_no_op(fleet):
     """Item 1: first-attempt throttling and ~30 % random throttling (three seeds) over whole site.yml runs."""
     cold, noop = fleet.cold, fleet.noop
@@ -542,6 +543,7 @@ def test_throttled_site_runs_converge_without_duplicates_and_rerun_as_a_no_op(fl
         assert [c["action"] for c in mine if c["mutating"] and not c["fault"]] == [], label
 
 
+@pytest.mark.slow
 def test_a_prefect_outage_of_503s_then_429s_over_a_whole_run_converges(fleet):
     """Item 2: the first Prefect calls of the fleet run are answered 503, then 429 with Retry-After."""
     calls = fleet.prefect_calls
@@ -554,6 +556,7 @@ def test_a_prefect_outage_of_503s_then_429s_over_a_whole_run_converges(fleet):
         assert objects["deployments"], label
 
 
+@pytest.mark.slow
 def test_prefect_server_down_fails_naming_the_url_then_the_right_url_converges(chain, fleet):
     """Item 2: PREFECT_API_URL on a closed port fails at the first Prefect call, saying which URL and what to
     check; the next runs of the same site (with the right URL) get past it and the site converges."""
@@ -570,6 +573,7 @@ def test_prefect_server_down_fails_naming_the_url_then_the_right_url_converges(c
     assert fleet.cold.stats["chain"]["failures"] == 0
 
 
+@pytest.mark.slow
 def test_interrupted_runs_resume_without_duplicates_or_orphans(chain, fleet, aws_proxy):
     """Item 3: killed right after 10 applied changes over every role that writes, the site still converges
     to exactly what a clean run makes, and a run after that changes nothing."""

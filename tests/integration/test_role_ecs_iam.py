@@ -105,6 +105,7 @@ def upstream_facts(unique, account):
     }
 
 
+@pytest.mark.slow
 def test_iam_check_apply_reapply_least_privilege_teardown(aws_proxy, aws, unique, account):
     iam = aws("iam", direct=True)
     up = upstream_facts(unique, account)

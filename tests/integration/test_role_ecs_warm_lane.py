@@ -4,6 +4,8 @@ credential only as a secret); a re-run changes nothing; the site worker's facts 
 absent removes the service, its task definitions and the pool."""
 from __future__ import annotations
 
+import pytest
+
 from stacktools.ansible_run import REPO, run_playbook
 
 SITE = str(REPO / "playbooks" / "site.yml")
@@ -22,6 +24,7 @@ def play(state: str = "present", slots: int = 3) -> list:
     ]
 
 
+@pytest.mark.slow
 def test_warm_lane_converges_idempotently_and_is_removed(aws, aws_proxy, prefect, unique):
     warm_site = f"it-warm-{unique}"
     extra = {"prefect_ecs_name": warm_site, "ecs_verify_worker_timeout": 0}

@@ -138,6 +138,7 @@ def test_what_was_created_is_least_privilege(secure_site):
         assert s["Condition"]["ArnEquals"]["aws:SourceArn"] == rule_arn, s
 
 
+@pytest.mark.slow
 def test_a_site_in_the_gov_partition_writes_no_commercial_arn(aws_proxy):
     name = fr.unique_site("it-gov")
     region = "us-gov-west-1"

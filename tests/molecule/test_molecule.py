@@ -7,12 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from stacktools.stack import stack_env
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+@pytest.mark.slow
 def test_molecule_default_scenario():
     env = dict(os.environ) | stack_env()
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
