@@ -146,6 +146,55 @@ def test_check_apply_reapply_new_value_teardown_for_both_stores(aws_proxy, aws, 
     assert aws_proxy.mutating(mark) == []
 
 
+def test_a_new_kms_key_re_encrypts_an_existing_parameter(aws_proxy, aws, tmp_path, unique):
+    """community.aws.ssm_parameter never compares the KMS key of an existing parameter (the gap: asserted first,
+    so this fails the day upstream fixes it); the role does, and writes the value again under the wanted key."""
+    ssm = aws("ssm", direct=True)
+    name, value = f"/prefect-ops/{unique}/PREFECT_API_AUTH_STRING", f"admin:{unique}KMSvalue"
+    key = aws("kms", direct=True).create_key(Description=f"{unique} rekey")["KeyMetadata"]["Arn"]
+
+    def key_id():
+        return ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])["Parameters"][0]["KeyId"]
+
+    def hosts(kms):
+        return inventory(tmp_path, {"site": {
+            "prefect_ecs_name": unique, "prefect_api_secret_store": "ssm", "prefect_api_secret_name": name,
+            "prefect_api_secret_kind": "auth_string", "prefect_api_secret_value": value,
+            "prefect_api_secret_kms_key_arn": kms}}, name=f"{'kms' if kms else 'default'}.yml")
+
+    ok(run(hosts("")))
+    assert key_id() == "alias/aws/ssm"
+
+    # The stock module, asked for the same value under another key, reports ok and leaves the key.
+    stock = [{"name": "stock ssm_parameter", "hosts": "all", "gather_facts": False, "tasks": [{
+        "name": "Same value, another key", "no_log": True, "community.aws.ssm_parameter": {
+            "name": name, "state": "present", "string_type": "SecureString", "value": value, "key_id": key}}]}]
+    mark = aws_proxy.mark()
+    gap = ok(run_playbook(stock, inventory=hosts("")))
+    assert gap.changed() == 0 and aws_proxy.mutating(mark) == [] and key_id() == "alias/aws/ssm"
+
+    # The role: check mode predicts the change and writes nothing; the run re-encrypts; a re-run is a no-op.
+    inv = hosts(key)
+    mark = aws_proxy.mark()
+    check = ok(run(inv, check=True))
+    assert aws_proxy.mutating(mark) == [] and key_id() == "alias/aws/ssm"
+    assert facts(check, "site")["prefect_api_secret_changed"] is True
+    mark = aws_proxy.mark()
+    apply = ok(run(inv))
+    assert [c["action"] for c in aws_proxy.mutating(mark)] == ["PutParameter"]
+    assert key_id() == key and facts(apply, "site")["prefect_api_secret_kms_key_arn"] == key
+    assert ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] == value
+    mark = aws_proxy.mark()
+    again = ok(run(inv))
+    assert again.changed() == 0 and aws_proxy.mutating(mark) == []
+
+    # Back to the AWS managed key, the same way.
+    back = ok(run(hosts("")))
+    assert back.changed() >= 1 and key_id() == "alias/aws/ssm"
+    ok(run(hosts(""), extra={"prefect_api_secret_state": "absent"}))
+    assert ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])["Parameters"] == []
+
+
 def test_adopted_and_foreign_secrets_are_never_changed_or_removed(aws_proxy, aws, tmp_path, unique):
     sm = aws("secretsmanager", direct=True)
     theirs = sm.create_secret(Name=f"{unique}/their-key", SecretString="their-value")["ARN"]
