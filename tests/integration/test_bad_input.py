@@ -50,6 +50,9 @@ def cases(account: str, foreign_subnet: str) -> dict:
         "misspelt-cluster": ({"ecs_cluster_nmae": "x"}, "ecs_cluster", ["ecs_cluster_nmae", "ecs_cluster_name"]),
         "misspelt-worker": ({"ecs_worker_service_desried_count": 2}, "ecs_worker_service",
                             ["ecs_worker_service_desried_count", "ecs_worker_service_desired_count"]),
+        "verify-requirement-shape": ({"ecs_verify_worker_task_role_requirements": [
+            {"action": "ecs:RunTask", "resource": "*"}, "sqs:ReceiveMessage"]}, "ecs_verify",
+            ["ecs_verify_worker_task_role_requirements", "[1]"]),
     }
 
 
