@@ -195,6 +195,47 @@ def test_a_new_kms_key_re_encrypts_an_existing_parameter(aws_proxy, aws, tmp_pat
     assert ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])["Parameters"] == []
 
 
+def test_back_to_the_aws_managed_key_converges_once(aws_proxy, aws, tmp_path, unique):
+    """community.aws.secretsmanager_secret, given no kms_key_id for a secret under a customer key, updates it on every
+    run and never changes its key (the gap: asserted first); the role asks for the managed key's alias once."""
+    sm = aws("secretsmanager", direct=True)
+    name, value = f"prefect-ops/{unique}/PREFECT_API_KEY", f"pnu_{unique}MANAGEDkeyVALUE"
+    key = aws("kms", direct=True).create_key(Description=f"{unique} back")["KeyMetadata"]["Arn"]
+
+    def hosts(kms):
+        return inventory(tmp_path, {"site": {
+            "prefect_ecs_name": unique, "prefect_api_secret_name": name, "prefect_api_secret_kind": "api_key",
+            "prefect_api_secret_value": value, "prefect_api_secret_kms_key_arn": kms}},
+            name=f"{'kms' if kms else 'managed'}.yml")
+
+    def key_id():
+        return sm.describe_secret(SecretId=name).get("KmsKeyId")
+
+    ok(run(hosts(key)))
+    assert key_id() == key
+
+    stock = [{"name": "stock secretsmanager_secret", "hosts": "all", "gather_facts": False, "tasks": [{
+        "name": "Same value, no key", "no_log": True, "community.aws.secretsmanager_secret": {
+            "name": name, "state": "present", "secret": value}}]}]
+    for attempt in range(2):
+        gap = ok(run_playbook(stock, inventory=hosts("")))
+        assert gap.changed() == 1 and key_id() == key, f"stock run {attempt + 1}"
+
+    inv = hosts("")
+    mark = aws_proxy.mark()
+    check = ok(run(inv, check=True))
+    assert aws_proxy.mutating(mark) == [] and key_id() == key
+    assert facts(check, "site")["prefect_api_secret_changed"] is True
+    apply = ok(run(inv))
+    assert key_id() in (None, "alias/aws/secretsmanager")  # AWS omits the managed key; moto returns the alias
+    assert facts(apply, "site")["prefect_api_secret_changed"] is True
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == value
+    mark = aws_proxy.mark()
+    again = ok(run(inv))
+    assert again.changed() == 0 and aws_proxy.mutating(mark) == []
+    ok(run(inv, extra={"prefect_api_secret_state": "absent", "prefect_api_secret_recovery_window_days": 0}))
+
+
 def test_adopted_and_foreign_secrets_are_never_changed_or_removed(aws_proxy, aws, tmp_path, unique):
     sm = aws("secretsmanager", direct=True)
     theirs = sm.create_secret(Name=f"{unique}/their-key", SecretString="their-value")["ARN"]

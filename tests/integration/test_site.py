@@ -67,6 +67,20 @@ def test_verify_fails_and_says_why_when_no_worker_is_online(site_name, converged
     assert report["event pipeline present and wired (queue, DLQ redrive, queue policy for the rule, rule pattern, target)"]["status"] == "pass"
 
 
+def test_roles_of_a_later_play_check_their_own_inputs(aws_proxy, site_name, converged):
+    """site.yml's roles skip their own preflight (its pre_tasks checked every input): a play variable, so a role in a
+    play after an imported site.yml checks its inputs again and fails on a misspelt variable before any change."""
+    plays = [{"name": "site", "ansible.builtin.import_playbook": str(SITE)},
+             {"name": "a later play", "hosts": "prefect_ecs", "gather_facts": False, "vars": {"ecs_cluster_nmae": "x"},
+              "roles": [{"role": "prefect_ops.ecs.ecs_cluster"}]}]
+    mark = aws_proxy.mark()
+    result = run_playbook(plays, extra_vars={"prefect_ecs_name": site_name, "ecs_verify_worker_timeout": 0})
+    assert result.rc != 0
+    failed = [t for t in result.tasks() if t.get("failed")]
+    assert [t["task"] for t in failed] == ["prefect_ops.ecs.ecs_cluster : Reject misspelt ecs_cluster_* variables"]
+    assert "ecs_cluster_nmae" in failed[0]["msg"] and result.changed() == 0 and aws_proxy.mutating(mark) == []
+
+
 def test_teardown_removes_only_what_the_collection_created(aws, site_name, unique, converged):
     logs = aws("logs", direct=True)
     adopted = f"/prefect/{site_name}-{unique}-adopted/worker"
