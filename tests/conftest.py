@@ -9,42 +9,35 @@ are already per test. Run without xdist, the stack's own proxy is used unchanged
 """
 from __future__ import annotations
 
+import importlib.util
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 _PROXY: subprocess.Popen | None = None
+_REPO = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _stack_script():
+    """scripts/stack.py (the stack's own start-up helpers: free_port, spawn, wait_http), loaded as a module."""
+    spec = importlib.util.spec_from_file_location("prefect_ops_stack_script", _REPO / "scripts" / "stack.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _start_worker_proxy(worker: str) -> None:
     global _PROXY  # pylint: disable=global-statement
-    stack_dir = Path(os.environ.get("PREFECT_OPS_STACK_DIR", "."))
-    port = _free_port()
-    log = open(stack_dir / f"aws_proxy-{worker}.log", "ab")  # pylint: disable=consider-using-with
-    _PROXY = subprocess.Popen(  # pylint: disable=consider-using-with
-        [sys.executable, str(Path(__file__).parent / "stacktools" / "aws_proxy.py"), "--port", str(port),
-         "--upstream", os.environ["PREFECT_OPS_MOTO_URL"], "--record", str(stack_dir / f"aws_calls-{worker}.jsonl")],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_proxy/health", timeout=2):
-                break
-        except OSError:
-            if _PROXY.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the AWS proxy of xdist worker {worker} did not start (see {log.name})") from None
-            time.sleep(0.2)
+    stack = _stack_script()
+    port = stack.free_port()
+    _PROXY, log, _entry = stack.spawn(
+        f"aws_proxy-{worker}",
+        [sys.executable, str(_REPO / "tests" / "stacktools" / "aws_proxy.py"), "--port", str(port),
+         "--upstream", os.environ["PREFECT_OPS_MOTO_URL"], "--record", str(stack.STATE_DIR / f"aws_calls-{worker}.jsonl")],
+        stack.base_env(), "aws_proxy.py")
+    url = f"http://{stack.HOST}:{port}"
+    stack.wait_http(f"{url}/_proxy/health", f"the AWS proxy of xdist worker {worker}", _PROXY, log, 30)
     os.environ["AWS_ENDPOINT_URL"] = os.environ["PREFECT_OPS_AWS_PROXY_URL"] = url
 
 
