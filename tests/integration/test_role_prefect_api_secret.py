@@ -197,7 +197,7 @@ def test_a_new_kms_key_re_encrypts_an_existing_parameter(aws_proxy, aws, tmp_pat
 
 def test_back_to_the_aws_managed_key_converges_once(aws_proxy, aws, tmp_path, unique):
     """community.aws.secretsmanager_secret, given no kms_key_id for a secret under a customer key, updates it on every
-    run and never changes its key (the gap: asserted first); the role asks for the managed key's alias once."""
+    run and never changes its key (the gap: asserted first); the role (prefect_ops.ecs.secretsmanager_secret) converges once."""
     sm = aws("secretsmanager", direct=True)
     name, value = f"prefect-ops/{unique}/PREFECT_API_KEY", f"pnu_{unique}MANAGEDkeyVALUE"
     key = aws("kms", direct=True).create_key(Description=f"{unique} back")["KeyMetadata"]["Arn"]
@@ -239,9 +239,14 @@ def test_back_to_the_aws_managed_key_converges_once(aws_proxy, aws, tmp_path, un
 def test_adopted_and_foreign_secrets_are_never_changed_or_removed(aws_proxy, aws, tmp_path, unique):
     sm = aws("secretsmanager", direct=True)
     theirs = sm.create_secret(Name=f"{unique}/their-key", SecretString="their-value")["ARN"]
-    # A secret with the name the role would manage, but not created by it (no ownership tags).
+    # A secret with the name the role would manage, but not created by it (no ownership tags), with a resource
+    # policy: community.aws.secretsmanager_secret's check-mode read returned no tags for it, so the role took it over.
     squatted = f"prefect-ops/{unique}-foreign/PREFECT_API_KEY"
     squatted_arn = sm.create_secret(Name=squatted, SecretString="someone-elses")["ARN"]
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    sm.put_resource_policy(SecretId=squatted, ResourcePolicy=policy)
     inv = inventory(tmp_path, {
         "adopted": {"prefect_ecs_name": f"{unique}-adopted", "prefect_api_secret_arn": theirs,
                     "prefect_api_secret_kind": "auth_string"},
@@ -267,6 +272,8 @@ def test_adopted_and_foreign_secrets_are_never_changed_or_removed(aws_proxy, aws
     for arn, value in ((theirs, "their-value"), (squatted_arn, "someone-elses")):
         assert sm.describe_secret(SecretId=arn).get("DeletedDate") is None
         assert sm.get_secret_value(SecretId=arn)["SecretString"] == value
+        assert not sm.describe_secret(SecretId=arn).get("Tags")
+    assert json.loads(sm.get_resource_policy(SecretId=squatted)["ResourcePolicy"]) == json.loads(policy)
 
 
 def test_bad_input_fails_before_any_change_naming_the_variable(aws_proxy, tmp_path, unique):
