@@ -9,6 +9,7 @@ are already per test. Run without xdist, the stack's own proxy is used unchanged
 """
 from __future__ import annotations
 
+import collections
 import importlib.util
 import os
 import subprocess
@@ -57,7 +58,8 @@ def pytest_unconfigure(config):  # noqa: ARG001 - pytest hook signature
 
 
 def pytest_collection_modifyitems(session, config, items):  # noqa: ARG001 - pytest hook signature
-    """Files holding a `slow` test run first (order otherwise kept), so that under xdist the long
-    files start at once and the short ones fill in around them instead of trailing at the end."""
-    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_files)
+    """Files holding `slow` tests run first, most slow tests first (order otherwise kept), so that under xdist
+    the longest file (test_resilience) starts at once and the short ones fill in around the long ones instead of
+    trailing at the end on one worker."""
+    slow = collections.Counter(item.path for item in items if item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow[item.path])
