@@ -24,7 +24,7 @@ from stacktools.stack import ProxyControl, aws_client, stack_env  # noqa: E402
 NOT_CREATING_PREFIXES = ("Delete", "Deregister", "Remove", "Untag", "Tag", "Update", "Detach", "Stop",
                          "Cancel", "Disassociate", "Release", "Revoke", "Modify", "Set", "Change", "Purge",
                          "Send", "Reset", "Start", "Restore", "Rotate")
-NOT_CREATING = {("logs", "PutRetentionPolicy"), ("secretsmanager", "PutSecretValue"),
+NOT_CREATING = {("logs", "PutRetentionPolicy"), ("logs", "AssociateKmsKey"), ("secretsmanager", "PutSecretValue"),
                 ("ecs", "PutClusterCapacityProviders"), ("ecs", "RunTask"),
                 ("ecr", "PutLifecyclePolicy"), ("ecr", "PutImageScanningConfiguration"),
                 ("ecr", "PutImageTagMutability")}
