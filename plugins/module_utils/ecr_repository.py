@@ -39,7 +39,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import ta
 
 OWNER_KEY = ecs.OWNER_KEY
 OWNER_VALUE = ecs.OWNER_VALUE
-SITE_KEY = "prefect-ops:site"
+SITE_KEY = ecs.SITE_KEY
 NAME_RE = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 NAME_MIN, NAME_MAX = 2, 256
 MUTABILITY = ("MUTABLE", "IMMUTABLE")
@@ -258,21 +258,9 @@ def plan_settings(params, current):
     return before, after
 
 
-def ownership_tags(site):
-    tags = {OWNER_KEY: OWNER_VALUE}
-    if site is not None:
-        tags[SITE_KEY] = site
-    return tags
-
-
-def is_owned(tags, site):
-    """The repository carries the managed-by tag and this run's site tag (no site tag when the run names none)."""
-    tags = tags or {}
-    return tags.get(OWNER_KEY) == OWNER_VALUE and tags.get(SITE_KEY) == site
-
-
-def owner_text(site):
-    return f"{OWNER_KEY}={OWNER_VALUE}" + (f" and {SITE_KEY}={site}" if site is not None else f" without a {SITE_KEY} tag")
+ownership_tags = ecs.site_ownership_tags
+is_owned = ecs.is_site_owned
+owner_text = ecs.site_owner_text
 
 
 def ownership_problem(name, tags, site):

@@ -17,6 +17,27 @@ OWNER_KEY = "prefect-ops:managed-by"
 OWNER_VALUE = "prefect_ops.ecs"
 OWNER_TAGS = {OWNER_KEY: OWNER_VALUE}
 
+# Objects of a site also carry the site's name (ECR repositories, secrets, log groups): they are a run's only
+# when they carry both (or the managed-by tag and no site tag when the run names no site).
+SITE_KEY = "prefect-ops:site"
+
+
+def site_ownership_tags(site):
+    tags = dict(OWNER_TAGS)
+    if site is not None:
+        tags[SITE_KEY] = site
+    return tags
+
+
+def is_site_owned(tags, site):
+    """The object carries the managed-by tag and this run's site tag (no site tag when the run names none)."""
+    return (tags or {}).get(OWNER_KEY) == OWNER_VALUE and (tags or {}).get(SITE_KEY) == site
+
+
+def site_owner_text(site):
+    return f"{OWNER_KEY}={OWNER_VALUE}" + (f" and {SITE_KEY}={site}" if site is not None else f" without a {SITE_KEY} tag")
+
+
 CLUSTER_ARN_EXAMPLE = "arn:<partition>:ecs:<region>:<12-digit account>:cluster/<cluster name>"
 TASK_DEFINITION_ARN_EXAMPLE = "arn:<partition>:ecs:<region>:<12-digit account>:task-definition/<family>:<revision>"
 ROLE_ARN_EXAMPLE = "arn:<partition>:iam::<12-digit account>:role/<role name>"

@@ -29,7 +29,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import ta
 
 OWNER_KEY = ecs.OWNER_KEY
 OWNER_VALUE = ecs.OWNER_VALUE
-SITE_KEY = "prefect-ops:site"
+SITE_KEY = ecs.SITE_KEY
 MANAGED_KEY = "alias/aws/secretsmanager"
 NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 KMS_RE = re.compile(r"^(arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+|alias/.+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$")
@@ -88,20 +88,9 @@ def static_problems(params):
 # --- comparison ------------------------------------------------------------------------------------
 
 
-def ownership_tags(site):
-    tags = {OWNER_KEY: OWNER_VALUE}
-    if site is not None:
-        tags[SITE_KEY] = site
-    return tags
-
-
-def is_owned(tags, site):
-    """The secret carries the managed-by tag and this run's site tag (no site tag when the run names none)."""
-    return (tags or {}).get(OWNER_KEY) == OWNER_VALUE and (tags or {}).get(SITE_KEY) == site
-
-
-def owner_text(site):
-    return f"{OWNER_KEY}={OWNER_VALUE}" + (f" and {SITE_KEY}={site}" if site is not None else f" without a {SITE_KEY} tag")
+ownership_tags = ecs.site_ownership_tags
+is_owned = ecs.is_site_owned
+owner_text = ecs.site_owner_text
 
 
 def key_of(key_id):
