@@ -7,7 +7,9 @@ the server is read back through its REST API to see what was really written. The
 """
 from __future__ import annotations
 
+import datetime
 import json
+import re
 import urllib.parse
 
 import pytest
@@ -41,6 +43,31 @@ def read_flow(prefect, flow: str) -> dict | None:
     return body if status == 200 else None
 
 
+FLOATING_DTSTART = re.compile(r"^DTSTART:(\d{8}T\d{6})\n(.*FREQ=(MINUTELY|SECONDLY)[^\n]*)$", re.S | re.I)
+LEGACY_ANCHOR = datetime.datetime(2020, 1, 1)
+
+
+def phase_of_recent_anchors(value):
+    """`value` with each high-frequency rrule's floating DTSTART replaced by its phase (seconds past the
+    2020-01-01 anchor, modulo the rule's period). The server anchors such a rule given without DTSTART at
+    the most recent phase-equivalent minute (PrefectHQ/prefect#21362), so a check run and an apply run on
+    either side of a period boundary store different anchors for the same occurrences; a wrong phase
+    still differs."""
+    if isinstance(value, dict):
+        return {k: phase_of_recent_anchors(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [phase_of_recent_anchors(v) for v in value]
+    match = FLOATING_DTSTART.match(value) if isinstance(value, str) else None
+    if not match:
+        return value
+    parts = dict(p.split("=", 1) for p in match.group(2).upper().removeprefix("RRULE:").split(";") if "=" in p)
+    if "COUNT" in parts:
+        return value
+    period = (1 if parts["FREQ"] == "SECONDLY" else 60) * int(parts.get("INTERVAL", "1"))
+    anchor = datetime.datetime.strptime(match.group(1).upper(), "%Y%m%dT%H%M%S")
+    return "PHASE:%d\n%s" % ((anchor - LEGACY_ANCHOR).total_seconds() % period, match.group(2))
+
+
 def comparable(dep: dict, keep_anchor: bool = False) -> dict:
     """A deployment without what only the server can know: ids, timestamps, the anchor of an interval
     schedule given without one; schedules in a stable order (the server's order is its own)."""
@@ -53,7 +80,7 @@ def comparable(dep: dict, keep_anchor: bool = False) -> dict:
         s = {k: v for k, v in s.items() if k not in VOLATILE}
         if "anchor_date" in s["schedule"] and not keep_anchor:
             s["schedule"] = {k: v for k, v in s["schedule"].items() if k != "anchor_date"}
-        schedules.append(s)
+        schedules.append(phase_of_recent_anchors(s))
     out["schedules"] = sorted(schedules, key=lambda s: json.dumps(s, sort_keys=True))
     return out
 
@@ -61,7 +88,7 @@ def comparable(dep: dict, keep_anchor: bool = False) -> dict:
 def assert_prediction(check: dict, apply: dict) -> None:
     """Check mode predicted the deployment the apply step produced, with the same diff and changes."""
     assert comparable(check["deployment"]) == comparable(apply["deployment"])
-    assert check["diff"] == apply["diff"]
+    assert phase_of_recent_anchors(check["diff"]) == phase_of_recent_anchors(apply["diff"])
     assert check["changes"] == apply["changes"]
 
 
