@@ -32,7 +32,7 @@ OWNER_VALUE = ecs.OWNER_VALUE
 SITE_KEY = ecs.SITE_KEY
 MANAGED_KEY = "alias/aws/secretsmanager"
 NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
-KMS_RE = re.compile(r"^(arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+|alias/.+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$")
+KMS_RE = re.compile(r"^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$")
 MAX_VALUE = 65536
 MAX_DESCRIPTION = 2048
 MAX_TAGS = 50
@@ -76,9 +76,10 @@ def static_problems(params):
     if params.get("description") is not None and len(params["description"]) > MAX_DESCRIPTION:
         problems.append(f"description: at most {MAX_DESCRIPTION} characters (got {len(params['description'])})")
     key = params.get("kms_key_id")
-    if key and not KMS_RE.match(key):
-        problems.append(f"kms_key_id: {key!r} is not a KMS key; give a key ARN, key ID, alias ARN or alias/<name> "
-                        f"(empty or {MANAGED_KEY}: the AWS managed key)")
+    if key and key != MANAGED_KEY and not KMS_RE.match(key):
+        problems.append(f"kms_key_id: {key!r} is not a KMS key ARN; give arn:<partition>:kms:<region>:<account>:key/<id> "
+                        f"(Secrets Manager reports the key ARN, so a key ID or alias would differ on every run), "
+                        f"or empty / {MANAGED_KEY} for the AWS managed key")
     problems += ecs.tag_problems(params.get("tags"), "tags", "a secret", [OWNER_KEY, SITE_KEY], MAX_TAGS)
     if site is not None and (params.get("tags") or {}).get(SITE_KEY, site) != site:
         problems.append(f"tags: {SITE_KEY} differs from site={site!r}; the site tag is set from site, remove it from tags")

@@ -59,9 +59,9 @@ options:
     type: str
   kms_key_id:
     description:
-      - The KMS key that encrypts the secret - a key ARN, key ID, alias ARN or C(alias/<name>). An empty string or
-        C(alias/aws/secretsmanager) means the AWS managed key. Not set means the key is left as it is (a new secret
-        uses the AWS managed key).
+      - The ARN of the KMS key that encrypts the secret. A key ID or alias is refused - Secrets Manager reports the
+        key ARN, so it would differ on every run. An empty string or C(alias/aws/secretsmanager) means the AWS managed
+        key. Not set means the key is left as it is (a new secret uses the AWS managed key).
       - Changing it writes the value again (a new version) so that the current value is under the new key; the
         value must then be given in O(secret).
     type: str

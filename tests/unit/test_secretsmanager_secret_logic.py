@@ -50,6 +50,9 @@ def mutating(client):
     ({"name": "has space"}, "name:"), ({"kms_key_id": "key"}, "kms_key_id:"), ({"secret": ""}, "secret:"),
     ({"state": "absent", "recovery_window": 31}, "recovery_window:"), ({"tags": {"aws:x": "1"}}, "tags:"),
     ({"site": ""}, "site:"), ({"tags": {"prefect-ops:site": "dev"}}, "tags:"),
+    # Secrets Manager reports the key ARN: a key ID or alias would be a difference on every run
+    ({"kms_key_id": "alias/prefect"}, "kms_key_id:"), ({"kms_key_id": "1234abcd-12ab-34cd-56ef-1234567890ab"}, "kms_key_id:"),
+    ({"kms_key_id": "arn:aws:kms:us-east-1:123456789012:alias/prefect"}, "kms_key_id:"),
 ])
 def test_bad_input_names_the_option_before_any_call(over, field):
     client = fake()
