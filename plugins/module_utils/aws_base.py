@@ -88,6 +88,23 @@ def strip_metadata(response):
     return response
 
 
+def error_code(error):
+    """The AWS error code of a ClientError ('' for anything else)."""
+    return (getattr(error, "response", None) or {}).get("Error", {}).get("Code", "")
+
+
+def run_state(module, clients, converge, remove, what):
+    """The body of a module with a state option: absent -> remove, else converge; an AWS error fails the
+    module naming ``what`` (e.g. "the secret prefect/api")."""
+    try:
+        if module.params["state"] == "absent":
+            return remove(module, clients)
+        return converge(module, clients)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+        module.fail_json_aws(e, msg=f"Failed to manage {what}")
+    return None
+
+
 def fail_on_problems(module, problems):
     """Fail with every input problem at once; each names the option and the fix."""
     problems = [p for p in problems if p]

@@ -20,9 +20,11 @@ except ImportError:
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Changes
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import error_code
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import fail_on_problems
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import identity_and_region
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import plan_tags
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import run_state
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import tag_diff
 
 OWNER_KEY = ecs.OWNER_KEY
@@ -54,8 +56,7 @@ def static_problems(params):
     if not NAME_RE.match(name):
         problems.append(f"name: {name!r} is not a log group name; use 1 to 512 letters, digits and ._-/# characters")
     site = params.get("site")
-    if site is not None and not site.strip():
-        problems.append("site: must not be empty; give the site name (or leave site out)")
+    problems += ecs.site_problems(site)
     if params.get("state") == "absent":
         return problems
     retention = params.get("retention")
@@ -67,8 +68,7 @@ def static_problems(params):
         problems.append(f"kms_key_id: {key!r} is not a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>); "
                         "CloudWatch Logs takes only a key ARN, or an empty string for no key")
     problems += ecs.tag_problems(params.get("tags"), "tags", "a log group", [OWNER_KEY, SITE_KEY], MAX_TAGS)
-    if site is not None and (params.get("tags") or {}).get(SITE_KEY, site) != site:
-        problems.append(f"tags: {SITE_KEY} differs from site={site!r}; the site tag is set from site, remove it from tags")
+    problems += ecs.site_tag_problems(params.get("tags"), site)
     return problems
 
 
@@ -154,7 +154,7 @@ def converge(module, clients):
             else:
                 client.disassociate_kms_key(logGroupName=name)
         key = wanted_key
-    user_tags = None if params.get("tags") is None else {k: v for k, v in params["tags"].items() if k != SITE_KEY}
+    user_tags = ecs.tags_without_site(params.get("tags"))
     # An adopted group never gets the ownership tags: state=absent must be able to tell it apart.
     to_set, to_unset, tags = plan_tags(current_tags, user_tags, params["purge_tags"], ownership_tags(site) if owned else {})
     if to_set or to_unset:
@@ -189,16 +189,10 @@ def remove(module, clients):
         try:
             client.delete_log_group(logGroupName=name)
         except botocore.exceptions.ClientError as e:
-            if (getattr(e, "response", None) or {}).get("Error", {}).get("Code") != "ResourceNotFoundException":
+            if error_code(e) != "ResourceNotFoundException":
                 raise
     return changes.result(module, log_group=None, owned=True, kept=None)
 
 
 def run(module, clients):
-    try:
-        if module.params["state"] == "absent":
-            return remove(module, clients)
-        return converge(module, clients)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage the log group {module.params['name']}")
-    return None
+    return run_state(module, clients, converge, remove, f"the log group {module.params['name']}")

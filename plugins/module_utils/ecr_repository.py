@@ -32,9 +32,11 @@ from ansible.module_utils.six import string_types
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Changes
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import error_code
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import fail_on_problems
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import identity_and_region
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import plan_tags
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import run_state
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import tag_diff
 
 OWNER_KEY = ecs.OWNER_KEY
@@ -169,11 +171,9 @@ def site_of(params):
     """(site or None, problem or None): the site option, else the prefect-ops:site key of tags."""
     site = params.get("site")
     tagged = (params.get("tags") or {}).get(SITE_KEY)
-    if site is not None and not str(site).strip():
-        return None, "site: must not be empty; give the site name (or leave site out)"
-    if site is not None and tagged is not None and str(tagged) != str(site):
-        return None, (f"tags: {SITE_KEY}={tagged!r} differs from site={site!r}; the site tag is set from site, "
-                      f"remove {SITE_KEY} from tags (or make them equal)")
+    problems = ecs.site_problems(site) or ecs.site_tag_problems(params.get("tags"), site)
+    if problems:
+        return None, problems[0]
     site = site if site is not None else tagged
     return (str(site) if site is not None else None), None
 
@@ -297,15 +297,11 @@ def result_repository(arn, uri, name, registry_id, settings, tags):
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def _code(error):
-    return (getattr(error, "response", None) or {}).get("Error", {}).get("Code", "")
-
-
 def read_repository(client, name):
     try:
         found = client.describe_repositories(repositoryNames=[name]).get("repositories") or []
     except botocore.exceptions.ClientError as e:
-        if _code(e) == "RepositoryNotFoundException":
+        if error_code(e) == "RepositoryNotFoundException":
             return None
         raise
     return next((r for r in found if r.get("repositoryName") == name), None)
@@ -319,7 +315,7 @@ def read_policy(client, name):
     try:
         text = client.get_lifecycle_policy(repositoryName=name).get("lifecyclePolicyText")
     except botocore.exceptions.ClientError as e:
-        if _code(e) == "LifecyclePolicyNotFoundException":
+        if error_code(e) == "LifecyclePolicyNotFoundException":
             return None
         raise
     return json.loads(text) if text else None
@@ -337,7 +333,7 @@ def converge(module, clients):
     client = clients["ecr"]
     name = params["name"]
     site, dummy = site_of(params)
-    user_tags = None if params.get("tags") is None else {k: v for k, v in params["tags"].items() if k != SITE_KEY}
+    user_tags = ecs.tags_without_site(params.get("tags"))
     check_mode = module.check_mode
     changes = Changes()
     current = read_repository(client, name)
@@ -440,10 +436,4 @@ def remove(module, clients):
 
 
 def run(module, clients):
-    try:
-        if module.params["state"] == "absent":
-            return remove(module, clients)
-        return converge(module, clients)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage the ECR repository {module.params['name']}")
-    return None
+    return run_state(module, clients, converge, remove, f"the ECR repository {module.params['name']}")

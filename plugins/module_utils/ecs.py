@@ -34,6 +34,27 @@ def is_site_owned(tags, site):
     return (tags or {}).get(OWNER_KEY) == OWNER_VALUE and (tags or {}).get(SITE_KEY) == site
 
 
+def site_problems(site):
+    """The input problem of a site option that is set but empty."""
+    if site is not None and not str(site).strip():
+        return ["site: must not be empty; give the site name (or leave site out)"]
+    return []
+
+
+def site_tag_problems(tags, site):
+    """The input problem of a tags option whose site tag differs from the site option."""
+    tagged = (tags or {}).get(SITE_KEY)
+    if site is not None and tagged is not None and str(tagged) != str(site):
+        return [f"tags: {SITE_KEY}={tagged!r} differs from site={site!r}; the site tag is set from site, "
+                f"remove {SITE_KEY} from tags (or make them equal)"]
+    return []
+
+
+def tags_without_site(tags):
+    """The user's tags without the site tag (which comes from the site option); None stays None."""
+    return None if tags is None else {k: v for k, v in tags.items() if k != SITE_KEY}
+
+
 def site_owner_text(site):
     return f"{OWNER_KEY}={OWNER_VALUE}" + (f" and {SITE_KEY}={site}" if site is not None else f" without a {SITE_KEY} tag")
 

@@ -17,17 +17,13 @@ import copy
 import re
 import time
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing library
-
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Changes
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import fail_on_problems
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import identity_and_region
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import plan_tags
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import run_state
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import tag_diff
 
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
@@ -470,10 +466,4 @@ def remove(module, clients):
 
 
 def run(module, clients):
-    try:
-        if module.params["state"] == "absent":
-            return remove(module, clients)
-        return converge(module, clients)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage the ECS cluster {module.params['name']}")
-    return None
+    return run_state(module, clients, converge, remove, f"the ECS cluster {module.params['name']}")

@@ -17,11 +17,6 @@ __metaclass__ = type
 import copy
 import time
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing library
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
@@ -30,6 +25,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Ch
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import fail_on_problems
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import identity_and_region
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import plan_tags
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import run_state
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import tag_diff
 
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
@@ -611,10 +607,4 @@ def remove(module, clients):
 
 
 def run(module, clients):
-    try:
-        if module.params["state"] == "absent":
-            return remove(module, clients)
-        return converge(module, clients)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage the ECS service {module.params['name']}")
-    return None
+    return run_state(module, clients, converge, remove, f"the ECS service {module.params['name']}")

@@ -24,11 +24,6 @@ import copy
 import math
 import re
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing library
-
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Changes
@@ -36,6 +31,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Re
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import fail_on_problems
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import identity_and_region
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import retry_decorator
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import run_state
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.ecs_service import read_service
 
 NAMESPACE = "ecs"
@@ -456,10 +452,4 @@ def make_clients(module):
 
 
 def run(module, clients):
-    try:
-        if module.params["state"] == "absent":
-            return remove(module, clients)
-        return converge(module, clients)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage the autoscaling of ECS service {module.params['service']}")
-    return None
+    return run_state(module, clients, converge, remove, f"the autoscaling of ECS service {module.params['service']}")

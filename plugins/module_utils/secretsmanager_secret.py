@@ -22,9 +22,11 @@ except ImportError:
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Changes
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import error_code
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import fail_on_problems
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import identity_and_region
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import plan_tags
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import run_state
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import tag_diff
 
 OWNER_KEY = ecs.OWNER_KEY
@@ -63,8 +65,7 @@ def static_problems(params):
     if not NAME_RE.match(name):
         problems.append(f"name: {name!r} is not a secret name; use 1 to 512 letters, digits and /_+=.@- characters")
     site = params.get("site")
-    if site is not None and not site.strip():
-        problems.append("site: must not be empty; give the site name (or leave site out)")
+    problems += ecs.site_problems(site)
     if params.get("state") == "absent":
         window = params.get("recovery_window")
         if window != 0 and not 7 <= window <= 30:
@@ -81,8 +82,7 @@ def static_problems(params):
                         f"(Secrets Manager reports the key ARN, so a key ID or alias would differ on every run), "
                         f"or empty / {MANAGED_KEY} for the AWS managed key")
     problems += ecs.tag_problems(params.get("tags"), "tags", "a secret", [OWNER_KEY, SITE_KEY], MAX_TAGS)
-    if site is not None and (params.get("tags") or {}).get(SITE_KEY, site) != site:
-        problems.append(f"tags: {SITE_KEY} differs from site={site!r}; the site tag is set from site, remove it from tags")
+    problems += ecs.site_tag_problems(params.get("tags"), site)
     return problems
 
 
@@ -112,15 +112,11 @@ def result_secret(arn, name, description, key_id, tags, deleted=False):
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def _code(error):
-    return (getattr(error, "response", None) or {}).get("Error", {}).get("Code", "")
-
-
 def read_secret(client, name):
     try:
         return client.describe_secret(SecretId=name)
     except botocore.exceptions.ClientError as e:
-        if _code(e) == "ResourceNotFoundException":
+        if error_code(e) == "ResourceNotFoundException":
             return None
         raise
 
@@ -130,7 +126,7 @@ def read_value(client, arn):
     try:
         return client.get_secret_value(SecretId=arn).get("SecretString")
     except botocore.exceptions.ClientError as e:
-        if _code(e) == "ResourceNotFoundException":  # a secret with no version yet
+        if error_code(e) == "ResourceNotFoundException":  # a secret with no version yet
             return None
         raise
 
@@ -147,7 +143,7 @@ def create(module, client, identity, region, changes, site):
     name = params["name"]
     if params.get("secret") is None:
         fail_on_problems(module, [f"secret: the secret {name} does not exist; give its value to create it"])
-    dummy, dummy, tags = plan_tags({}, params.get("tags"), params["purge_tags"], ownership_tags(site))
+    dummy, dummy, tags = plan_tags({}, ecs.tags_without_site(params.get("tags")), params["purge_tags"], ownership_tags(site))
     key_id = key_of(params.get("kms_key_id"))
     after = {"description": params.get("description"), "kms_key_id": key_id, "secret": HIDDEN, "tags": tags}
     changes.created("secret", f"create secret {name}", {k: v for k, v in after.items() if v is not None})
@@ -172,7 +168,7 @@ def converge(module, clients):
     identity, region = identity_and_region(module, clients["sts"], problems)
     client = clients["secretsmanager"]
     name, site = params["name"], params.get("site")
-    user_tags = None if params.get("tags") is None else {k: v for k, v in params["tags"].items() if k != SITE_KEY}
+    user_tags = ecs.tags_without_site(params.get("tags"))
     changes = Changes()
     current = read_secret(client, name)
     if current is None:
@@ -263,10 +259,4 @@ def remove(module, clients):
 
 
 def run(module, clients):
-    try:
-        if module.params["state"] == "absent":
-            return remove(module, clients)
-        return converge(module, clients)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage the secret {module.params['name']}")
-    return None
+    return run_state(module, clients, converge, remove, f"the secret {module.params['name']}")
