@@ -88,11 +88,6 @@ def strip_metadata(response):
     return response
 
 
-def error_code(error):
-    """The AWS error code of a ClientError ('' for anything else)."""
-    return (getattr(error, "response", None) or {}).get("Error", {}).get("Code", "")
-
-
 def run_state(module, clients, converge, remove, what):
     """The body of a module with a state option: absent -> remove, else converge; an AWS error fails the
     module naming ``what`` (e.g. "the secret prefect/api")."""

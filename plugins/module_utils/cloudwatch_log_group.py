@@ -12,15 +12,11 @@ __metaclass__ = type
 import json
 import re
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing library
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Changes
-from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import error_code
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import fail_on_problems
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import identity_and_region
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import plan_tags
@@ -188,9 +184,8 @@ def remove(module, clients):
     if not module.check_mode:
         try:
             client.delete_log_group(logGroupName=name)
-        except botocore.exceptions.ClientError as e:
-            if error_code(e) != "ResourceNotFoundException":
-                raise
+        except is_boto3_error_code("ResourceNotFoundException"):
+            pass  # already gone
     return changes.result(module, log_group=None, owned=True, kept=None)
 
 

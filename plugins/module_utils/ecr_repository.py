@@ -22,17 +22,13 @@ import copy
 import json
 import re
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing library
-
 from ansible.module_utils.six import string_types
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Changes
-from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import error_code
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import fail_on_problems
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import identity_and_region
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import plan_tags
@@ -300,10 +296,8 @@ def result_repository(arn, uri, name, registry_id, settings, tags):
 def read_repository(client, name):
     try:
         found = client.describe_repositories(repositoryNames=[name]).get("repositories") or []
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) == "RepositoryNotFoundException":
-            return None
-        raise
+    except is_boto3_error_code("RepositoryNotFoundException"):
+        return None
     return next((r for r in found if r.get("repositoryName") == name), None)
 
 
@@ -314,10 +308,8 @@ def read_tags(client, arn):
 def read_policy(client, name):
     try:
         text = client.get_lifecycle_policy(repositoryName=name).get("lifecyclePolicyText")
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) == "LifecyclePolicyNotFoundException":
-            return None
-        raise
+    except is_boto3_error_code("LifecyclePolicyNotFoundException"):
+        return None
     return json.loads(text) if text else None
 
 

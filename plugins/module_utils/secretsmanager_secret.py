@@ -14,15 +14,11 @@ __metaclass__ = type
 import json
 import re
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing library
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Changes
-from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import error_code
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import fail_on_problems
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import identity_and_region
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import plan_tags
@@ -115,20 +111,16 @@ def result_secret(arn, name, description, key_id, tags, deleted=False):
 def read_secret(client, name):
     try:
         return client.describe_secret(SecretId=name)
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) == "ResourceNotFoundException":
-            return None
-        raise
+    except is_boto3_error_code("ResourceNotFoundException"):
+        return None
 
 
 def read_value(client, arn):
     """The current value, or None when it is binary or there is none."""
     try:
         return client.get_secret_value(SecretId=arn).get("SecretString")
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) == "ResourceNotFoundException":  # a secret with no version yet
-            return None
-        raise
+    except is_boto3_error_code("ResourceNotFoundException"):  # a secret with no version yet
+        return None
 
 
 def tags_of(secret):

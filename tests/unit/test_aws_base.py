@@ -1,6 +1,6 @@
 """Unit tests of the shared body of our AWS modules (plugins/module_utils/aws_base.py): run_state sends
 state=absent to remove and anything else to converge, and turns an AWS error into a failure that names the
-object; error_code reads the code of a ClientError."""
+object."""
 from __future__ import annotations
 
 import botocore.exceptions
@@ -50,8 +50,3 @@ def test_run_state_lets_other_errors_through():
 
     with pytest.raises(KeyError):
         aws_base.run_state(FailingModule({"state": "present"}), None, converge, None, "x")
-
-
-def test_error_code():
-    assert aws_base.error_code(client_error("ResourceNotFoundException")) == "ResourceNotFoundException"
-    assert aws_base.error_code(ValueError("no response")) == ""
