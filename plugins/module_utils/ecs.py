@@ -122,6 +122,18 @@ def jsonable(value):
     return value
 
 
+def capacity_strategy(strategy):
+    """The API form of a capacity provider strategy as the user sets it (weight and base only when given)."""
+    if strategy is None:
+        return None
+    out = []
+    for item in strategy:
+        entry = {"capacityProvider": item["capacity_provider"]}
+        entry.update({key: item[key] for key in ("weight", "base") if item.get(key) is not None})
+        out.append(entry)
+    return out
+
+
 # --- ARNs ----------------------------------------------------------------------------------------
 
 

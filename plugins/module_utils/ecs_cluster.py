@@ -172,21 +172,6 @@ def dynamic_problems(params, current):
 # --- desired values and comparison ----------------------------------------------------------------------
 
 
-def desired_strategy(strategy):
-    """The API form of the strategy the user sets (weight and base only when given)."""
-    if strategy is None:
-        return None
-    out = []
-    for item in strategy:
-        entry = {"capacityProvider": item["capacity_provider"]}
-        if item.get("weight") is not None:
-            entry["weight"] = item["weight"]
-        if item.get("base") is not None:
-            entry["base"] = item["base"]
-        out.append(entry)
-    return out
-
-
 def desired_insights(params):
     return (params.get("settings") or {}).get("container_insights")
 
@@ -217,7 +202,7 @@ def plan_update(params, current):
     have_providers = list(current.get("capacityProviders") or [])
     have_strategy = list(current.get("defaultCapacityProviderStrategy") or [])
     want_providers = params.get("capacity_providers")
-    want_strategy = desired_strategy(params.get("default_capacity_provider_strategy"))
+    want_strategy = ecs.capacity_strategy(params.get("default_capacity_provider_strategy"))
     if want_providers is not None and canonical_providers(want_providers) != canonical_providers(have_providers):
         before["capacityProviders"], after["capacityProviders"] = canonical_providers(have_providers), canonical_providers(want_providers)
     if want_strategy is not None and canonical_strategy(want_strategy) != canonical_strategy(have_strategy):
@@ -239,7 +224,7 @@ def create_payload(params, tags):
     payload = {"clusterName": params["name"], "tags": ecs.dict_to_tags(tags)}
     if params.get("capacity_providers") is not None:
         payload["capacityProviders"] = list(params["capacity_providers"])
-    strategy = desired_strategy(params.get("default_capacity_provider_strategy"))
+    strategy = ecs.capacity_strategy(params.get("default_capacity_provider_strategy"))
     if strategy is not None:
         payload["defaultCapacityProviderStrategy"] = strategy
     if desired_insights(params) is not None:

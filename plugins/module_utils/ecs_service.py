@@ -218,27 +218,12 @@ def desired_deployment(params):
     return wanted
 
 
-def desired_capacity(params):
-    strategy = params.get("capacity_provider_strategy")
-    if strategy is None:
-        return None
-    out = []
-    for item in strategy:
-        entry = {"capacityProvider": item["capacity_provider"]}
-        if item.get("weight") is not None:
-            entry["weight"] = item["weight"]
-        if item.get("base") is not None:
-            entry["base"] = item["base"]
-        out.append(entry)
-    return out
-
-
 def desired_fields(params, task_definition_arn):
     """UPDATABLE field -> desired value, for the fields the user sets."""
     wanted = {"taskDefinition": task_definition_arn}
     if params.get("desired_count") is not None:
         wanted["desiredCount"] = params["desired_count"]
-    for key, value in (("capacityProviderStrategy", desired_capacity(params)),
+    for key, value in (("capacityProviderStrategy", ecs.capacity_strategy(params.get("capacity_provider_strategy"))),
                        ("networkConfiguration", desired_network(params)),
                        ("deploymentConfiguration", desired_deployment(params) or None),
                        ("healthCheckGracePeriodSeconds", params.get("health_check_grace_period_seconds")),
