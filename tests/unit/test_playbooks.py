@@ -1,0 +1,32 @@
+"""site.yml and teardown.yml: the role lists their preflight pass and summaries read match the roles they run."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
+
+
+def play(name):
+    [only] = yaml.safe_load((PLAYBOOKS / name).read_text())
+    return only
+
+
+def run_order(p):
+    return [r["role"].removeprefix("prefect_ops.ecs.") for r in p["roles"]]
+
+
+def test_site_lists_its_roles_once_for_the_preflight_pass_and_the_summary():
+    p = play("site.yml")
+    assert p["vars"]["__site_roles"] == run_order(p)
+    [preflight] = p["pre_tasks"]
+    assert preflight["loop"] == "{{ __site_roles }}"
+    [summary] = [t for t in p["post_tasks"] if "set_fact" in str(t)]
+    assert "__site_roles" in summary["vars"]["__site_changing"]
+
+
+def test_teardown_summarises_the_roles_it_runs_in_their_order():
+    p = play("teardown.yml")
+    [summary] = p["post_tasks"]
+    assert summary["vars"]["__site_roles"] == run_order(p)
