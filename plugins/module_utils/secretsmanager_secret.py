@@ -130,12 +130,12 @@ def tags_of(secret):
 # --- converge --------------------------------------------------------------------------------------
 
 
-def create(module, client, identity, region, changes, site):
+def create(module, client, identity, region, changes, site, user_tags):
     params = module.params
     name = params["name"]
     if params.get("secret") is None:
         fail_on_problems(module, [f"secret: the secret {name} does not exist; give its value to create it"])
-    dummy, dummy, tags = plan_tags({}, ecs.tags_without_site(params.get("tags")), params["purge_tags"], ownership_tags(site))
+    dummy, dummy, tags = plan_tags({}, user_tags, params["purge_tags"], ownership_tags(site))
     key_id = key_of(params.get("kms_key_id"))
     after = {"description": params.get("description"), "kms_key_id": key_id, "secret": HIDDEN, "tags": tags}
     changes.created("secret", f"create secret {name}", {k: v for k, v in after.items() if v is not None})
@@ -164,7 +164,7 @@ def converge(module, clients):
     changes = Changes()
     current = read_secret(client, name)
     if current is None:
-        return create(module, client, identity, region, changes, site)
+        return create(module, client, identity, region, changes, site, user_tags)
 
     arn = current["ARN"]
     current_tags = tags_of(current)
