@@ -12,7 +12,11 @@ playbooks/site.yml and of benchmarks/baseline/site.yml (the same AWS objects and
 task per object), the AWS calls of each (the recording proxy), and the objects the site manages, counted in
 AWS by identity.
 
-    python scripts/bench.py [site] [flow-runs]      (default: both)
+A fleet of environments (issue 16, `make bench BENCH=fleet`, not in the default): the no-op of N = 1, 4 and 8
+environments (BENCH_FLEET_SIZES) as inventory hosts in one site.yml run, with the forks used: wall and CPU time,
+the cost per environment and the ratio of the largest fleet to the smallest.
+
+    python scripts/bench.py [site] [flow-runs] [fleet]      (default: site and flow-runs)
 """
 from __future__ import annotations
 
@@ -201,6 +205,66 @@ def bench_site() -> bool:
             and figures["site_changed_noop"] == 0)
 
 
+def fleet_inventory(path: Path, sites: list[str]) -> Path:
+    """The local inventory's settings with one host per site (an environment each, all on the emulator's network)."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    local = yaml.safe_load((REPO / "inventories" / "local" / "hosts.yml").read_text())["prefect_ecs"]["vars"]
+    for key in ("prefect_deployments_ecr_repositories", "prefect_deployments_list", "prefect_work_pools_extra"):
+        local.pop(key, None)
+    hosts = {f"env-{i:02d}": {"prefect_ecs_name": site} for i, site in enumerate(sites, 1)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"prefect_ecs": {"hosts": hosts, "vars": {**local, "ecs_verify_worker_timeout": 0}}}))
+    return path
+
+
+def fleet_noop(sizes: list[int]) -> dict:
+    """The no-op of a fleet of N environments (inventory hosts) in one site.yml run, for each N: converged once with
+    the largest N, then one no-op run per N (--limit to the first N hosts), then torn down."""
+    proxy = ProxyControl(stack_env()["AWS_ENDPOINT_URL"])
+    tag = uuid.uuid4().hex[:5]
+    largest = max(sizes)
+    sites = [f"bf-{tag}-{i:02d}" for i in range(1, largest + 1)]
+    inventory = str(fleet_inventory(REPO / ".bench" / f"fleet-{tag}.yml", sites))
+    forks = max(largest, 10)
+    args = ["--forks", str(forks)]
+    figures = {"fleet_sizes": sizes, "fleet_forks": forks, "fleet_cpus": len(os.sched_getaffinity(0))}
+    try:
+        cold = timed_run(proxy, fr.SITE, inventory=inventory, args=args)
+        figures["fleet_cold_s"] = {str(largest): cold["s"]}
+        runs = {}
+        for n in sizes:
+            limit = ",".join(f"env-{i:02d}" for i in range(1, n + 1))
+            runs[n] = timed_run(proxy, fr.SITE, inventory=inventory, args=[*args, "--limit", limit])
+    finally:
+        run_playbook(fr.TEARDOWN, inventory=inventory, args=args)
+    figures.update({
+        "fleet_noop_s": {str(n): r["s"] for n, r in runs.items()},
+        "fleet_noop_s_per_env": {str(n): round(r["s"] / n, 1) for n, r in runs.items()},
+        "fleet_noop_cpu_s": {str(n): r["cpu_s"] for n, r in runs.items()},
+        "fleet_aws_calls_noop": {str(n): r["aws_calls"] for n, r in runs.items()},
+        "fleet_mutating_calls_noop": {str(n): len(r["mutating"]) for n, r in runs.items()},
+        "fleet_changed_noop": {str(n): r["changed"] for n, r in runs.items()},
+    })
+    smallest = min(sizes)
+    figures[f"fleet_noop_ratio_{largest}_to_{smallest}"] = round(runs[largest]["s"] / runs[smallest]["s"], 2)
+    return figures
+
+
+def bench_fleet() -> bool:
+    sizes = sorted({int(n) for n in os.environ.get("BENCH_FLEET_SIZES", "1,4,8").split(",")})
+    figures = fleet_noop(sizes)
+    write(figures)
+    print_table("a fleet of environments in one site.yml run: the no-op (local stack, one run)", figures)
+    largest, smallest = max(sizes), min(sizes)
+    print(f"\n  no-op of {largest} environments in one run: {figures['fleet_noop_s'][str(largest)]} s, "
+          f"{figures[f'fleet_noop_ratio_{largest}_to_{smallest}']}x the no-op of {smallest} "
+          f"({figures['fleet_noop_s_per_env'][str(largest)]} s per environment; {figures['fleet_forks']} forks, "
+          f"{figures['fleet_cpus']} CPUs)")
+    return all(v == 0 for v in figures["fleet_mutating_calls_noop"].values()) and all(
+        v == 0 for v in figures["fleet_changed_noop"].values())
+
+
 def bench_flow_runs() -> bool:
     n = int(os.environ.get("BENCH_FLOW_RUNS", "100"))
     limit = int(os.environ.get("BENCH_CONCURRENCY_LIMIT", "10"))
@@ -213,8 +277,8 @@ def bench_flow_runs() -> bool:
 
 
 def main() -> int:
-    chosen = sys.argv[1:] or ["site", "flow-runs"]
-    benches = {"site": bench_site, "flow-runs": bench_flow_runs}
+    chosen = sys.argv[1:] or ["site", "flow-runs"]  # fleet only when asked for: BENCH=fleet
+    benches = {"site": bench_site, "flow-runs": bench_flow_runs, "fleet": bench_fleet}
     unknown = [c for c in chosen if c not in benches]
     if unknown:
         print(f"unknown benchmark(s) {unknown}; choose from {sorted(benches)}", file=sys.stderr)

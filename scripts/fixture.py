@@ -22,10 +22,9 @@ import boto3
 NAME = "prefect-ops-fixture"
 
 
-def main() -> int:
-    stack_dir = Path(os.environ["PREFECT_OPS_STACK_DIR"])
-    region = os.environ.get("AWS_REGION", "us-east-1")
-    ec2 = boto3.client("ec2", region_name=region, endpoint_url=os.environ["PREFECT_OPS_MOTO_URL"])
+def ensure_network(ec2) -> tuple[str, list[str], str]:
+    """(VPC ID, two subnet IDs, security group ID) of the fixture network in the client's region and account,
+    created when missing."""
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [NAME]}])["Vpcs"]
     if vpcs:
         vpc_id = vpcs[0]["VpcId"]
@@ -52,6 +51,14 @@ def main() -> int:
     else:
         sg_id = ec2.create_security_group(GroupName=NAME, Description="prefect_ops.ecs local fixture",
                                           VpcId=vpc_id)["GroupId"]
+    return vpc_id, subnet_ids, sg_id
+
+
+def main() -> int:
+    stack_dir = Path(os.environ["PREFECT_OPS_STACK_DIR"])
+    region = os.environ.get("AWS_REGION", "us-east-1")
+    ec2 = boto3.client("ec2", region_name=region, endpoint_url=os.environ["PREFECT_OPS_MOTO_URL"])
+    vpc_id, subnet_ids, sg_id = ensure_network(ec2)
     (stack_dir / "fixture.env").write_text(
         f"PREFECT_OPS_FIXTURE_VPC_ID={vpc_id}\n"
         f"PREFECT_OPS_FIXTURE_SUBNET_IDS={','.join(subnet_ids)}\n"

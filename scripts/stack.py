@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -100,6 +101,53 @@ def base_env() -> dict:
     return env
 
 
+def start_prefect_server(name: str, auth: str | None, port: int | None = None):
+    """`prefect server start` with its own home and SQLite database under the stack directory (`name`), basic auth
+    with `auth` (None: authentication off). Returns (process, log, state entry, server URL); not yet healthy."""
+    port = port or free_port()
+    home = STATE_DIR / ("prefect-home" if name == "prefect" else f"{name}-home")
+    home.mkdir(parents=True, exist_ok=True)
+    database = STATE_DIR / ("prefect.db" if name == "prefect" else f"{name}.db")
+    env = base_env() | {
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{database}",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_API_HOST": HOST,
+        "PREFECT_SERVER_API_PORT": str(port),
+    }
+    if auth:
+        env["PREFECT_SERVER_API_AUTH_STRING"] = auth
+    proc, log, entry = spawn(name, [str(BIN / "prefect"), "server", "start", "--host", HOST, "--port", str(port)],
+                             env, "prefect")
+    return proc, log, entry, f"http://{HOST}:{port}"
+
+
+def extra_servers_dir() -> Path:
+    """Where tests record the extra Prefect servers they start (`down` stops them too)."""
+    return STATE_DIR / "servers"
+
+
+def start_extra_prefect_server(name: str, auth: str | None, timeout: float = 180) -> str:
+    """A further, separate Prefect server (own home, database and auth string) for tests of several Prefect
+    targets; recorded so that `down` stops it even when the test that started it did not. Returns its URL."""
+    proc, log, entry, url = start_prefect_server(name, auth)
+    extra_servers_dir().mkdir(exist_ok=True)
+    (extra_servers_dir() / f"{name}.json").write_text(json.dumps(entry))
+    wait_http(f"{url}/api/health", f"Prefect server {name}", proc, log, timeout)
+    return url
+
+
+def stop_extra_prefect_server(name: str) -> None:
+    record = extra_servers_dir() / f"{name}.json"
+    if record.exists():
+        entry = json.loads(record.read_text())
+        stop_pid(entry["pid"], entry["marker"])
+        record.unlink()
+    for suffix in (".db", ".db-shm", ".db-wal"):
+        (STATE_DIR / f"{name}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(STATE_DIR / f"{name}-home", ignore_errors=True)
+
+
 def up() -> dict:
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     state = load_state()
@@ -132,23 +180,8 @@ def up() -> dict:
     wait_http(f"{proxy_url}/_proxy/health", "AWS proxy", proc, log, 30)
     health.append(f"{proxy_url}/_proxy/health")
 
-    prefect_home = STATE_DIR / "prefect-home"
-    prefect_home.mkdir(exist_ok=True)
-    env = base_env() | {
-        "PREFECT_HOME": str(prefect_home),
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{STATE_DIR / 'prefect.db'}",
-        "PREFECT_SERVER_API_AUTH_STRING": auth,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_API_HOST": HOST,
-        "PREFECT_SERVER_API_PORT": str(prefect_port),
-    }
-    proc, log, entry = spawn(
-        "prefect",
-        [str(BIN / "prefect"), "server", "start", "--host", HOST, "--port", str(prefect_port)],
-        env, "prefect",
-    )
+    proc, log, entry, prefect_url = start_prefect_server("prefect", auth, prefect_port)
     processes.append(entry)
-    prefect_url = f"http://{HOST}:{prefect_port}"
     wait_http(f"{prefect_url}/api/health", "Prefect server", proc, log, 120)
     health.append(f"{prefect_url}/api/health")
 
@@ -213,6 +246,8 @@ def down(quiet: bool = False) -> None:
         entry = json.loads(worker.read_text())
         stop_pid(entry["pid"], entry["marker"])
         worker.unlink()
+    for server in sorted(extra_servers_dir().glob("*.json")):  # start_extra_prefect_server (tests)
+        stop_extra_prefect_server(server.stem)
     for proc in reversed(state["processes"]):
         stop_pid(proc["pid"], proc["marker"])
     for name in ("state.json", "env", "fixture.env", "prefect.db", "prefect.db-shm", "prefect.db-wal"):

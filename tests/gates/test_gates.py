@@ -50,11 +50,24 @@ def test_action_groups_name_existing_modules():
     assert extends == [["amazon.aws.aws", "community.aws.aws"]]
 
 
-def test_every_role_has_argument_specs_and_a_preflight():
+def test_every_role_has_argument_specs_and_runs_in_the_hosts_context_preflight_first():
+    """Each role depends on site_context (the host's context, before its argument spec is checked: its defaults read
+    it), then runs every task with the context as module_defaults, its preflight first."""
     for role in sorted((REPO / "roles").iterdir()):
         assert (role / "meta" / "argument_specs.yml").is_file(), role.name
-        main = (role / "tasks" / "main.yml").read_text()
-        assert "preflight.yml" in main.split("- name:", 2)[1], f"{role.name}: tasks/main.yml must start with the preflight"
+        if role.name == "site_context":
+            continue
+        meta = yaml.safe_load((role / "meta" / "main.yml").read_text())
+        assert meta["dependencies"] == [{"role": "prefect_ops.ecs.site_context",
+                                         "when": "prefect_ecs_context is not defined"}], role.name
+        tasks = yaml.safe_load((role / "tasks" / "main.yml").read_text())
+        assert len(tasks) == 1 and tasks[0]["module_defaults"] == {
+            "group/prefect_ops.ecs.aws": "{{ prefect_ecs_context.aws }}",
+            "group/prefect_ops.ecs.prefect": "{{ prefect_ecs_context.prefect }}"}, \
+            f"{role.name}: every task runs in the one block that carries the host's context"
+        first = tasks[0]["block"][0]
+        assert "preflight.yml" in str(first.get("ansible.builtin.include_tasks")), \
+            f"{role.name}: the block must start with the preflight"
 
 
 def test_changelog_fragments_pass_antsibull_changelog_lint():

@@ -63,7 +63,11 @@ def ansible_env(extra: dict | None = None, json_output: bool = True) -> dict:
     })
     if json_output:
         env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
-    env.update(extra or {})
+    for key, value in (extra or {}).items():  # None unsets a variable of the test's environment
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     return env
 
 

@@ -20,7 +20,8 @@ def run_order(p):
 def test_site_lists_its_roles_once_for_the_preflight_pass_and_the_summary():
     p = play("site.yml")
     assert p["vars"]["__site_roles"] == run_order(p)
-    [preflight] = p["pre_tasks"]
+    context, preflight = p["pre_tasks"]
+    assert context["ansible.builtin.include_role"]["name"] == "prefect_ops.ecs.site_context" and "when" not in context
     assert preflight["loop"] == "{{ __site_roles }}"
     [summary] = [t for t in p["post_tasks"] if "set_fact" in str(t)]
     assert "__site_roles" in summary["vars"]["__site_changing"]
@@ -28,5 +29,7 @@ def test_site_lists_its_roles_once_for_the_preflight_pass_and_the_summary():
 
 def test_teardown_summarises_the_roles_it_runs_in_their_order():
     p = play("teardown.yml")
+    [context] = p["pre_tasks"]
+    assert context["ansible.builtin.include_role"]["name"] == "prefect_ops.ecs.site_context" and "when" not in context
     [summary] = p["post_tasks"]
     assert summary["vars"]["__site_roles"] == run_order(p)
