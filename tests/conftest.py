@@ -58,8 +58,13 @@ def pytest_unconfigure(config):  # noqa: ARG001 - pytest hook signature
 
 
 def pytest_collection_modifyitems(session, config, items):  # noqa: ARG001 - pytest hook signature
-    """Files holding `slow` tests run first, most slow tests first (order otherwise kept), so that under xdist
-    the longest file (test_resilience) starts at once and the short ones fill in around the long ones instead of
-    trailing at the end on one worker."""
-    slow = collections.Counter(item.path for item in items if item.get_closest_marker("slow"))
-    items.sort(key=lambda item: -slow[item.path])
+    """Files holding `slow` tests run first, the longest first (order otherwise kept), so that under xdist the
+    long files (test_resilience, test_fleet, molecule) start at once and the short ones fill in around them instead
+    of one long file trailing at the end on one worker. `@pytest.mark.slow(N)` says a test (with its share of the
+    file's fixtures) takes about N minutes on the CI machines; a plain `slow` counts as one."""
+    minutes = collections.Counter()
+    for item in items:
+        marker = item.get_closest_marker("slow")
+        if marker:
+            minutes[item.path] += marker.args[0] if marker.args else 1
+    items.sort(key=lambda item: -minutes[item.path])

@@ -208,7 +208,7 @@ def test_lifecycle_defaults_check_apply_info_absent(aws_proxy, aws, unique, iden
 # --- every option: check -> apply -> check -> apply ------------------------------------------------
 
 
-@pytest.mark.slow
+@pytest.mark.slow(3)
 def test_each_option_check_apply_check_apply(aws_proxy, aws, unique, identity):
     kms = aws("kms", direct=True)
     key = kms.create_key(Description=f"{unique} events")["KeyMetadata"]

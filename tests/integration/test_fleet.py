@@ -244,6 +244,7 @@ def test_the_example_is_three_regions_and_two_assumed_accounts(fleet):
     assert len({h.server for h in hosts}) == 3
 
 
+@pytest.mark.slow(2)
 def test_check_on_a_fresh_fleet_changes_nothing(fleet, aws_proxy):
     mark, marks = aws_proxy.mark(), fleet.marks()
     # ecs_verify_fail: in check mode verify still judges what exists, not what the run would make (issue 17 item 4),
@@ -265,6 +266,7 @@ def test_check_on_a_fresh_fleet_changes_nothing(fleet, aws_proxy):
         assert summary["cluster"] == f"arn:aws:ecs:{host.region}:{host.account}:cluster/{host.site}"
 
 
+@pytest.mark.slow(2)
 def test_one_run_converges_every_host_in_its_own_region_account_and_server(fleet, aws_proxy):
     mark, marks = aws_proxy.mark(), fleet.marks()
     result = fleet.run(SITE, "converge")
@@ -314,6 +316,7 @@ def test_each_worker_talks_to_its_own_server_with_its_own_credential(fleet):
             assert value == fleet.auth[host.server], f"{host.name} stored another server's credential"
 
 
+@pytest.mark.slow(2)
 def test_the_second_run_changes_nothing(fleet, aws_proxy):
     mark, marks = aws_proxy.mark(), fleet.marks()
     result = fleet.run(SITE, "no-op")
@@ -323,6 +326,7 @@ def test_the_second_run_changes_nothing(fleet, aws_proxy):
     assert prefect_writes(fleet, marks) == {}
 
 
+@pytest.mark.slow(1)
 def test_limit_one_host_touches_only_that_hosts_objects(fleet, aws_proxy):
     host = fleet.hosts["prod-us-west-2"]
     mark, marks = aws_proxy.mark(), fleet.marks()
@@ -377,6 +381,7 @@ def test_preflight_refuses_a_host_without_region_and_hosts_that_would_manage_the
     assert mutating(aws_proxy.calls(mark)) == []
 
 
+@pytest.mark.slow(3)
 def test_teardown_removes_every_object_of_every_host_also_after_an_interrupted_run(fleet, aws_proxy, tmp_path):
     down = fleet.run(TEARDOWN, "teardown")
     assert down.rc == 0, failed(down)

@@ -468,7 +468,7 @@ def test_prefect_proxy_phases_503_then_429_with_retry_after(prefect_proxy):
 
 # -- the scenarios ---------------------------------------------------------------------------------------
 
-@pytest.mark.slow
+@pytest.mark.slow(12)
 def test_throttled_site_runs_converge_without_duplicates_and_rerun_as_a_no_op(fleet):
     """Item 1: first-attempt throttling and ~30 % random throttling (three seeds) over whole site.yml runs."""
     cold, noop = fleet.cold, fleet.noop

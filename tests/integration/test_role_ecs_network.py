@@ -98,7 +98,7 @@ def test_bad_input_fails_before_any_change_naming_the_field(aws_proxy, aws, tmp_
             assert needle in text, f"{name}: {needle!r} not in {text[-1500:]}"
 
 
-@pytest.mark.slow
+@pytest.mark.slow(4)
 def test_every_mode_converges_and_teardown_removes_only_what_was_created(
         aws_proxy, aws, tmp_path, unique, fixture_network):
     ec2 = aws("ec2", direct=True)

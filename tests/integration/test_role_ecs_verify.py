@@ -72,7 +72,7 @@ def adopted_worker_role(aws, unique):
     iam.delete_role(RoleName=name)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(5)
 def test_checks_pass_on_a_converged_site_and_fail_naming_what_broke(aws_proxy, aws, tmp_path, unique, adopted_worker_role):
     sites = {case: f"{unique}-{case}" for case in ("ok", "noaction", "notd", "adopted")}
     hosts = {case: {"prefect_ecs_name": name, "ecs_verify_worker_timeout": 0} for case, name in sites.items()}

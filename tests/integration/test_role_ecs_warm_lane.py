@@ -24,7 +24,7 @@ def play(state: str = "present", slots: int = 3) -> list:
     ]
 
 
-@pytest.mark.slow
+@pytest.mark.slow(4)
 def test_warm_lane_converges_idempotently_and_is_removed(aws, aws_proxy, prefect, unique):
     warm_site = f"it-warm-{unique}"
     extra = {"prefect_ecs_name": warm_site, "ecs_verify_worker_timeout": 0}

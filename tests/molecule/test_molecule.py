@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-@pytest.mark.slow
+@pytest.mark.slow(7)
 def test_molecule_default_scenario():
     env = dict(os.environ) | stack_env()
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
