@@ -15,6 +15,9 @@ description:
   - Takes a dictionary of labels to registered task results and returns one line per label whose task
     changed something (in check mode, would change it).
   - For a looped task the line names the changed items (their C(loop_control.label), else the item).
+  - A result that says it left an object in place (a non-empty C(kept), as the modules of this collection return
+    when O(state=absent) finds an object the collection did not create) gives a line C(label (left in place)) followed by the
+    items, or C(label (left in place)) alone for a single task.
   - Skipped tasks, unchanged results and labels whose result is not a dictionary (for example an
     undefined register given a default) produce no line.
   - Each role of this collection uses it to publish C(<role>_changes), which the play-end summary of
@@ -64,23 +67,29 @@ def _item_label(result):
     return _describe(result.get("item"))
 
 
+def _line(label, flagged, items):
+    if items:
+        return "%s: %s" % (label, ", ".join(items))
+    return str(label) if flagged else None
+
+
 def changed_objects(results):
-    """Lines naming what changed, from labels mapped to registered results."""
+    """Lines naming what changed, and what was left in place, from labels mapped to registered results."""
     lines = []
     for label, given in (results or {}).items():
-        changed, items = False, []
+        changed, kept, items, kept_items = False, False, [], []
         for result in given if isinstance(given, list) else [given]:
             if not isinstance(result, dict):
                 continue
             loop = result.get("results")
             if isinstance(loop, list):
                 items.extend(str(_item_label(r)) for r in loop if isinstance(r, dict) and r.get("changed"))
-            elif result.get("changed"):
-                changed = True
-        if items:
-            lines.append("%s: %s" % (label, ", ".join(items)))
-        elif changed:
-            lines.append(str(label))
+                kept_items.extend(str(_item_label(r)) for r in loop if isinstance(r, dict) and r.get("kept"))
+            else:
+                changed = changed or bool(result.get("changed"))
+                kept = kept or bool(result.get("kept"))
+        lines.extend(line for line in (_line(label, changed, items), _line("%s (left in place)" % label, kept, kept_items))
+                     if line)
     return lines
 
 

@@ -29,6 +29,7 @@ import copy
 import datetime
 import re
 
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.ownership import deployment_labels
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect import validate_name
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_job_template import (
     canonical,
@@ -742,7 +743,7 @@ def plan_update(current, params, flow_name, default_queue=None, now=None):
 def plan_create(params, flow_id, default_queue=None, now=None):
     """The POST body for a new deployment and its prediction. Returns dict(body, before, after, changes, predicted)."""
     p = params
-    body = dict(name=p["name"], flow_id=flow_id)
+    body = dict(name=p["name"], flow_id=flow_id, labels=deployment_labels())
     after = dict(state="present", name=p["name"], flow_name=p["flow_name"])
     for option, key in SIMPLE_FIELDS:
         if p.get(option) is not None:
@@ -779,7 +780,7 @@ def plan_create(params, flow_id, default_queue=None, now=None):
         schedules=[predict_schedule(d, now=now) for d in desired], concurrency_limit=None,
         global_concurrency_limit=_predict_limit(None, body.get("concurrency_limit")), concurrency_options=options,
         job_variables=jv, parameters=copy.deepcopy(p.get("parameters") or {}), tags=list(p.get("tags") or []),
-        labels={"prefect.flow.id": flow_id} if flow_id else {}, work_queue_name=queue, work_queue_id=None,
+        labels=dict(deployment_labels(), **({"prefect.flow.id": flow_id} if flow_id else {})), work_queue_name=queue, work_queue_id=None,
         last_polled=None, parameter_openapi_schema=copy.deepcopy(p.get("parameter_openapi_schema") or {}),
         path=None, pull_steps=copy.deepcopy(p.get("pull_steps") or []), entrypoint=p.get("entrypoint"),
         storage_document_id=None, infrastructure_document_id=None, created_by=None, updated_by=None,

@@ -21,6 +21,10 @@ description:
   - Check mode predicts the deployment after the change (a new one has C(id=null)); C(--diff) shows before and
     after of exactly what changes.
   - Every option is checked before the first call that changes anything; messages name the field.
+  - Ownership. A deployment this module creates carries the label C(prefect-ops.managed-by=prefect_ops.ecs) (a label,
+    not a tag, since Prefect copies a deployment's tags onto every flow run). One found without it was made
+    elsewhere; it is adopted, configured key by key, and never deleted. Prefect cannot change a deployment's labels after
+    creation, so deployments created by earlier versions of this collection carry no label and are adopted too.
 author:
   - prefect_ops.ecs maintainers (@prefect-ops)
 extends_documentation_fragment:
@@ -47,7 +51,8 @@ options:
   state:
     description:
       - V(present) creates the deployment if needed and applies the options given.
-      - V(absent) deletes the deployment (and its schedules and scheduled runs); the flow stays.
+      - V(absent) deletes the deployment (and its schedules and scheduled runs) when it carries the ownership label;
+        the flow stays. An unmarked deployment is left in place and RV(kept) says so.
     type: str
     choices: [present, absent]
     default: present
@@ -267,7 +272,7 @@ deployment:
       for a new one), plus C(flow_name).
     - C(concurrency_limit) is the limit in effect (the API's own field is deprecated and always null; the API
       returns the limit as C(global_concurrency_limit.limit)).
-    - Empty when O(state=absent).
+    - Empty when O(state=absent) deleted it; the deployment as read when it was kept (RV(kept)).
   returned: always
   type: dict
   sample:
@@ -302,7 +307,22 @@ deployment:
     paused: false
     tags: [etl, nightly]
     version: 1.4.2
+    labels:
+      prefect-ops.managed-by: prefect_ops.ecs
+      prefect.flow.id: e14672a8-532c-4184-b067-c9ebcf8f126a
     status: NOT_READY
+owned:
+  description: Whether the deployment carries the ownership label (created by this collection); false when adopted.
+  returned: when the deployment exists after the task, or was kept
+  type: bool
+  sample: true
+kept:
+  description: Why O(state=absent) left the deployment in place (it carries no ownership label).
+  returned: when O(state=absent) found a deployment it does not own
+  type: str
+  sample: >-
+    deployment 'etl/nightly' was not created by prefect_ops.ecs (it carries no ownership mark),
+    so it was left in place; delete it in Prefect if it should go
 changes:
   description:
     - The fields that changed (or would change, in check mode); job variables as C(job_variables.<key>);
@@ -313,6 +333,7 @@ changes:
   sample: [job_variables.image, schedules, concurrency_limit]
 '''
 
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.ownership import deployment_marked, kept_message
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect import PrefectModule
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_deployment import (
     COLLISION_STRATEGIES,
@@ -425,6 +446,10 @@ class DeploymentModule(PrefectModule):
     def absent(self, current):
         if current is None:
             return dict(changed=False, deployment={}, changes=[], diff=dict(before={}, after={}))
+        if not deployment_marked(current):
+            return dict(changed=False, deployment=present(current, self.params['flow_name']), owned=False, changes=[],
+                        diff=dict(before={}, after={}),
+                        kept=kept_message("deployment", "%s/%s" % (self.params['flow_name'], self.params['name'])))
         if not self.check_mode:
             self.client.delete("deployments/" + self.client.quote(current['id']), missing_ok=True)
         before = dict(state='present', name=current.get('name'), flow_name=self.params['flow_name'],
@@ -442,7 +467,7 @@ class DeploymentModule(PrefectModule):
                 flow = self.client.post("flows/", dict(name=p['flow_name']))  # returns the flow if it exists
             plan['body']['flow_id'] = flow['id']
             deployment = present(self.client.post("deployments/", plan['body']), p['flow_name'])
-        return dict(changed=True, deployment=deployment, changes=plan['changes'],
+        return dict(changed=True, deployment=deployment, owned=True, changes=plan['changes'],
                     diff=dict(before=plan['before'], after=plan['after']))
 
     def update(self, current, default_queue):
@@ -461,7 +486,8 @@ class DeploymentModule(PrefectModule):
                 for schedule_id in plan['deletes']:
                     self.client.delete(path + "/schedules/" + self.client.quote(schedule_id), missing_ok=True)
                 deployment = present(self.client.get(path), p['flow_name'])
-        return dict(changed=bool(plan['patch']), deployment=deployment, changes=plan['changes'],
+        return dict(changed=bool(plan['patch']), deployment=deployment, owned=deployment_marked(current),
+                    changes=plan['changes'],
                     diff=dict(before=plan['before'], after=plan['after']))
 
 

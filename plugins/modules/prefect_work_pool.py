@@ -21,6 +21,10 @@ description:
     access is needed (see O(type)).
   - Check mode predicts the pool after the change; C(--diff) shows before and after of exactly what changes, per job
     variable.
+  - Ownership. A pool this module creates carries the mark C(managed by prefect_ops.ecs) in its description
+    (appended to O(description)). A pool found without it was made elsewhere, for example by hand as in Prefect's
+    ECS guide; it is adopted, configured key by key but never marked, so O(state=absent) and O(recreate) never
+    delete it. A description of earlier releases that says C(managed by prefect_ops.ecs) counts as the mark.
 author:
   - prefect_ops.ecs maintainers (@prefect-ops)
 extends_documentation_fragment:
@@ -42,7 +46,8 @@ options:
   state:
     description:
       - V(present) creates the pool if needed and applies the options given.
-      - V(absent) deletes the pool named O(name) (and its work queues) and nothing else.
+      - V(absent) deletes the pool named O(name) (and its work queues) and nothing else, when it carries the
+        ownership mark; an unmarked pool is left in place and RV(kept) says so.
     type: str
     choices: [present, absent]
     default: present
@@ -61,7 +66,9 @@ options:
     type: str
   description:
     description:
-      - Description of the pool. V("") clears it.
+      - Description of the pool. V("") clears it (a pool the collection owns keeps its mark).
+      - On a pool this module creates, or one that carries the mark, the mark is appended when the text lacks it; on an
+        adopted pool the mark is removed from the text, so writing it never makes the pool the collection's.
     type: str
   paused:
     description:
@@ -112,7 +119,8 @@ options:
     default: false
   recreate:
     description:
-      - When the existing pool's type differs from O(type), delete it and create it again with O(type).
+      - When the existing pool's type differs from O(type), delete it and create it again with O(type). Only a pool
+        that carries the ownership mark is re-created; for an adopted pool it fails.
       - This deletes the pool's work queues too; deployments that use the pool keep its name and pick up the new
         pool. Without it a type mismatch fails and nothing changes.
     type: bool
@@ -192,7 +200,7 @@ RETURN = r'''
 work_pool:
   description:
     - The work pool as the Prefect API returns it after the change (in check mode, as predicted).
-    - Empty when O(state=absent).
+    - Empty when O(state=absent) deleted it; the pool as read when it was kept (RV(kept)).
   returned: always
   type: dict
   sample:
@@ -210,6 +218,19 @@ work_pool:
         properties:
           cluster:
             default: arn:aws:ecs:us-east-1:123456789012:cluster/my-cluster
+owned:
+  description:
+    - Whether the pool carries the ownership mark (created by this collection); false for an adopted pool.
+  returned: when the pool exists after the task, or was kept
+  type: bool
+  sample: true
+kept:
+  description: Why O(state=absent) left the pool in place (it carries no ownership mark).
+  returned: when O(state=absent) found a pool it does not own
+  type: str
+  sample: >-
+    work pool 'ecs-pool' was not created by prefect_ops.ecs (it carries no ownership mark),
+    so it was left in place; delete it in Prefect if it should go
 template:
   description: Which template the pool's base job template was made from.
   returned: when O(state=present)
@@ -260,6 +281,11 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect import (
     validate_name,
 )
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_templates import STOCK_TEMPLATES
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.ownership import (
+    description_marked,
+    description_to_write,
+    kept_message,
+)
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_job_template import (
     apply_job_variables,
     defaults,
@@ -374,6 +400,9 @@ class WorkPoolModule(PrefectModule):
     def absent(self, current):
         if current is None:
             return dict(changed=False, work_pool={}, changes=[], diff=dict(before={}, after={}))
+        if not description_marked(current.get('description')):
+            return dict(changed=False, work_pool=current, owned=False, changes=[], diff=dict(before={}, after={}),
+                        kept=kept_message("work pool", self.params['name']))
         if not self.check_mode:
             self.client.delete(self.path, missing_ok=True)
         return dict(changed=True, work_pool={}, changes=["state"],
@@ -394,9 +423,8 @@ class WorkPoolModule(PrefectModule):
                           "and the server's collection registry has none for it. Give base_job_template (an empty "
                           "mapping creates the pool without one)" % pool_type)
         template = self.desired_template(source_template, pool_type, p['name'])
-        body = dict(name=p['name'], type=pool_type, base_job_template=template)
-        if p['description'] is not None:
-            body['description'] = p['description']
+        body = dict(name=p['name'], type=pool_type, base_job_template=template,
+                    description=description_to_write(None, p['description']))
         if p['paused'] is not None:
             body['is_paused'] = p['paused']
         if p['concurrency_limit'] is not None and p['concurrency_limit'] >= 0:
@@ -425,10 +453,14 @@ class WorkPoolModule(PrefectModule):
         info = identify(pool_type, template)
         info['source'] = source
         changes = ["type"] if replacing else ["state"]
-        return dict(changed=True, work_pool=pool, template=info, changes=changes + paths,
+        return dict(changed=True, work_pool=pool, owned=True, template=info, changes=changes + paths,
                     diff=dict(before=before, after=after))
 
     def recreate(self, current):
+        if not description_marked(current.get('description')):
+            self.fail("work pool %r was not created by prefect_ops.ecs (its description carries no ownership mark), "
+                      "so recreate will not delete it: delete it in Prefect, or use another name"
+                      % self.params['name'])
         return self.create(replacing=current)
 
     def update(self, current):
@@ -469,7 +501,7 @@ class WorkPoolModule(PrefectModule):
                     changes.append(option)
 
         if p['description'] is not None:
-            field('description', 'description', p['description'])
+            field('description', 'description', description_to_write(current, p['description']))
         if p['paused'] is not None:
             field('paused', 'is_paused', p['paused'])
         if p['concurrency_limit'] is not None:
@@ -493,8 +525,8 @@ class WorkPoolModule(PrefectModule):
                 pool = self.client.get(self.path)
         info = identify(pool_type, pool.get('base_job_template') or {})
         info['source'] = None
-        return dict(changed=bool(patch), work_pool=pool, template=info, changes=changes,
-                    diff=dict(before=before, after=after))
+        return dict(changed=bool(patch), work_pool=pool, owned=description_marked(pool.get('description')),
+                    template=info, changes=changes, diff=dict(before=before, after=after))
 
 
 def main():

@@ -15,6 +15,9 @@ description:
     with O(state=absent).
   - Options that are not set are never touched.
   - Check mode predicts the queue after the change; C(--diff) shows before and after of what changes.
+  - Ownership, as for M(prefect_ops.ecs.prefect_work_pool). A queue this module creates carries the mark
+    C(managed by prefect_ops.ecs) in its description. A queue found without it (a pool's default queue, or one made
+    by hand) is adopted, configured key by key, never marked and never deleted.
 author:
   - prefect_ops.ecs maintainers (@prefect-ops)
 extends_documentation_fragment:
@@ -40,7 +43,8 @@ options:
   state:
     description:
       - V(present) creates the queue if needed and applies the options given.
-      - V(absent) deletes the queue. A pool's default queue cannot be deleted.
+      - V(absent) deletes the queue when it carries the ownership mark; an unmarked queue is left in place and
+        RV(kept) says so. A pool's default queue cannot be deleted, so it is left in place the same way.
     type: str
     choices: [present, absent]
     default: present
@@ -63,7 +67,9 @@ options:
     type: bool
   description:
     description:
-      - Description of the queue. V("") clears it.
+      - Description of the queue. V("") clears it (a queue the collection owns keeps its mark).
+      - A new or marked queue gets the mark appended when the text lacks it; on an adopted queue the mark is removed
+        from the text.
     type: str
 seealso:
   - module: prefect_ops.ecs.prefect_work_pool
@@ -97,7 +103,7 @@ RETURN = r'''
 work_queue:
   description:
     - The work queue as the Prefect API returns it after the change (in check mode, as predicted).
-    - Empty when O(state=absent).
+    - Empty when O(state=absent) deleted it; the queue as read when it was kept (RV(kept)).
   returned: always
   type: dict
   sample:
@@ -107,8 +113,20 @@ work_queue:
     priority: 1
     concurrency_limit: 5
     is_paused: false
-    description: ""
+    description: Managed by prefect_ops.ecs
     status: NOT_READY
+owned:
+  description: Whether the queue carries the ownership mark (created by this collection); false for an adopted queue.
+  returned: when the queue exists after the task, or was kept
+  type: bool
+  sample: true
+kept:
+  description: Why O(state=absent) left the queue in place (it carries no ownership mark).
+  returned: when O(state=absent) found a queue it does not own, or the pool's default queue
+  type: str
+  sample: >-
+    work queue 'my-ecs-pool/backfill' was not created by prefect_ops.ecs (it carries no ownership mark),
+    so it was left in place; delete it in Prefect if it should go
 changes:
   description: The fields that changed (or would change, in check mode).
   returned: always
@@ -119,6 +137,11 @@ changes:
 
 import copy
 
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.ownership import (
+    description_marked,
+    description_to_write,
+    kept_message,
+)
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect import PrefectModule, validate_name
 
 
@@ -144,12 +167,12 @@ class WorkQueueModule(PrefectModule):
         if errors:
             self.fail("; ".join(errors))
 
-    def wanted(self):
-        """{api field: (option, value)} for the options that are set."""
+    def wanted(self, current):
+        """{api field: (option, value)} for the options that are set (current: the queue as read, None if new)."""
         p = self.params
         out = {}
-        if p['description'] is not None:
-            out['description'] = ('description', p['description'])
+        if current is None or p['description'] is not None:
+            out['description'] = ('description', description_to_write(current, p['description']))
         if p['paused'] is not None:
             out['is_paused'] = ('paused', p['paused'])
         if p['priority'] is not None:
@@ -171,8 +194,15 @@ class WorkQueueModule(PrefectModule):
             if current is None:
                 return dict(changed=False, work_queue={}, changes=[], diff=dict(before={}, after={}))
             if pool and pool.get('default_queue_id') == current.get('id'):
-                self.fail("work queue %r is the default queue of work pool %r, which cannot be deleted; pause it "
-                          "instead (paused: true)" % (p['name'], p['work_pool']))
+                # Prefect made it with the pool (so it is never the collection's) and refuses to delete it
+                return dict(changed=False, work_queue=current, owned=False, changes=[],
+                            diff=dict(before={}, after={}),
+                            kept="work queue %r is the default queue of work pool %r, which cannot be deleted; pause "
+                                 "it instead (paused: true)" % (p['name'], p['work_pool']))
+            if not description_marked(current.get('description')):
+                return dict(changed=False, work_queue=current, owned=False, changes=[],
+                            diff=dict(before={}, after={}),
+                            kept=kept_message("work queue", "%s/%s" % (p['work_pool'], p['name'])))
             if not self.check_mode:
                 self.client.delete(path, missing_ok=True)
             return dict(changed=True, work_queue={}, changes=['state'],
@@ -182,18 +212,18 @@ class WorkQueueModule(PrefectModule):
                 self.fail("work pool %r does not exist: create it first (prefect_ops.ecs.prefect_work_pool), then its "
                           "queues" % p['work_pool'])
             body = dict(name=p['name'])
-            body.update((k, v) for k, (option, v) in self.wanted().items())
+            body.update((k, v) for k, (option, v) in self.wanted(None).items())
             if self.check_mode:
                 queue = dict(name=p['name'], work_pool_name=p['work_pool'], description=body.get('description', ''),
                              is_paused=body.get('is_paused', False), priority=body.get('priority'),
                              concurrency_limit=body.get('concurrency_limit'))
             else:
                 queue = self.client.post(pool_path + "/queues", body)
-            return dict(changed=True, work_queue=queue, changes=['state'],
+            return dict(changed=True, work_queue=queue, owned=True, changes=['state'],
                         diff=dict(before=dict(state='absent'), after=dict(self.summary(queue), state='present')))
 
         patch, before, after, changes = {}, {}, {}, []
-        for api_key, (option, want) in self.wanted().items():
+        for api_key, (option, want) in self.wanted(current).items():
             if current.get(api_key) != want:
                 patch[api_key] = want
                 before[option], after[option] = current.get(api_key), want
@@ -206,7 +236,8 @@ class WorkQueueModule(PrefectModule):
             else:
                 self.client.patch(path, patch)
                 queue = self.client.get(path)
-        return dict(changed=bool(patch), work_queue=queue, changes=changes, diff=dict(before=before, after=after))
+        return dict(changed=bool(patch), work_queue=queue, owned=description_marked(queue.get('description')),
+                    changes=changes, diff=dict(before=before, after=after))
 
     @staticmethod
     def summary(queue):

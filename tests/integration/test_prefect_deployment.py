@@ -426,6 +426,23 @@ def test_absent_removes_the_deployment_and_leaves_the_flow(prefect, base, flow):
     assert read_flow(prefect, flow)["id"] == flow_id  # the flow stays
 
 
+def test_a_deployment_made_elsewhere_is_configured_but_never_deleted(prefect, base, flow):
+    """Ownership (module_utils.ownership): the module's own deployments carry a label; one made by `prefect deploy`
+    or by hand does not, so the module adopts it (configures what it is given) and state=absent leaves it."""
+    created = run_module(MOD, base)
+    assert created["owned"] is True
+    assert read(prefect, flow, "nightly")["labels"]["prefect-ops.managed-by"] == "prefect_ops.ecs"
+    flow_id = read_flow(prefect, flow)["id"]
+    prefect.ok("POST", "/deployments/", {"name": "by-hand", "flow_id": flow_id,
+                                         "work_pool_name": base["work_pool_name"], "entrypoint": "x.py:f"})
+    adopted = converge(MOD, {"name": "by-hand", "flow_name": flow, "paused": True}, steps=("apply", "apply"))
+    assert changed(adopted) == [True, False] and adopted[0]["owned"] is False
+    kept = converge(MOD, {"name": "by-hand", "flow_name": flow, "state": "absent"})
+    assert changed(kept) == [False, False, False, False]
+    assert "not created by prefect_ops.ecs" in kept[1]["kept"]
+    assert read(prefect, flow, "by-hand")["paused"] is True
+
+
 def test_names_that_need_quoting_in_urls(prefect, pool, unique):
     flow = f"my flow ?#+ é {unique}"
     name = "nightly run #1?"

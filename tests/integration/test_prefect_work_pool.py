@@ -99,7 +99,9 @@ def test_create_process_pool_gets_the_process_workers_template(prefect, pool):
     assert_prediction(results[0], results[1])
     created = prefect.read_pool(pool)
     assert created["base_job_template"] == STOCK_TEMPLATES["process"]["template"]
-    assert (created["is_paused"], created["concurrency_limit"], created["description"]) == (True, 2, "dev")
+    # a pool this module creates carries the ownership mark (module_utils.ownership), appended to the description
+    assert (created["is_paused"], created["concurrency_limit"], created["description"]) == (
+        True, 2, "dev (managed by prefect_ops.ecs)")
 
 
 def test_names_that_need_quoting_in_urls(prefect, unique):
@@ -247,7 +249,16 @@ def test_type_mismatch_fails_clearly_and_changes_nothing(prefect, ecs_pool):
     assert prefect.read_pool(ecs_pool) == before
 
 
+def test_recreate_refuses_a_pool_the_collection_did_not_create(prefect, ecs_pool):
+    before = prefect.read_pool(ecs_pool)  # made through the API: no ownership mark
+    res = run_module(MOD, {"name": ecs_pool, "type": "process", "recreate": True})
+    assert res["failed"] and "not created by prefect_ops.ecs" in res["msg"] and "recreate" in res["msg"]
+    assert prefect.read_pool(ecs_pool) == before
+
+
 def test_recreate_replaces_a_pool_of_another_type(prefect, ecs_pool):
+    # the pool carries the ownership mark (a description of earlier releases counts)
+    prefect.ok("PATCH", f"/work_pools/{ecs_pool}", {"description": "ECS pool, managed by prefect_ops.ecs"})
     prefect.ok("POST", f"/work_pools/{ecs_pool}/queues", {"name": "extra"})
     old_id = prefect.read_pool(ecs_pool)["id"]
     results = converge(MOD, {"name": ecs_pool, "type": "process", "recreate": True,
@@ -261,18 +272,35 @@ def test_recreate_replaces_a_pool_of_another_type(prefect, ecs_pool):
     assert prefect.request("GET", f"/work_pools/{ecs_pool}/queues/extra")[0] == 404
 
 
-def test_state_absent_removes_only_the_named_pool(prefect, ecs_pool, unique):
+def test_state_absent_removes_only_the_named_pool_and_only_when_it_carries_the_mark(prefect, pool, unique):
+    made_here = converge(MOD, {"name": pool, "type": "process"}, steps=("apply",))[0]
+    assert made_here["owned"] is True and made_here["work_pool"]["description"] == "Managed by prefect_ops.ecs"
     other = f"other-{unique}"
-    prefect.ok("POST", "/work_pools/", {"name": other, "type": "process"})
+    prefect.ok("POST", "/work_pools/", {"name": other, "type": "process", "description": "made by hand"})
     try:
-        results = converge(MOD, {"name": ecs_pool, "state": "absent"})
+        results = converge(MOD, {"name": pool, "state": "absent"})
         assert changed(results) == [True, True, False, False]
         assert results[0]["diff"] == results[1]["diff"]
         assert results[1]["diff"]["after"] == {"state": "absent"}
-        assert prefect.read_pool(ecs_pool) is None
+        assert prefect.read_pool(pool) is None
         assert prefect.read_pool(other) is not None
+        # a pool made by hand (seed 000's way) is never deleted, in check mode or not
+        by_hand = converge(MOD, {"name": other, "state": "absent"})
+        assert changed(by_hand) == [False, False, False, False]
+        assert by_hand[1]["owned"] is False and "not created by prefect_ops.ecs" in by_hand[1]["kept"]
+        assert prefect.read_pool(other)["description"] == "made by hand"
     finally:
         prefect.delete_pool(other)
+
+
+def test_a_pool_made_by_hand_is_adopted_configured_but_never_marked(prefect, ecs_pool):
+    results = converge(MOD, {"name": ecs_pool, "description": "ECS pool, managed by prefect_ops.ecs",
+                             "concurrency_limit": 4})
+    assert changed(results) == [True, True, False, False]
+    assert_prediction(results[0], results[1])
+    assert results[1]["owned"] is False
+    pool = prefect.read_pool(ecs_pool)
+    assert (pool["description"], pool["concurrency_limit"]) == ("ECS pool", 4)
 
 
 @pytest.fixture()

@@ -54,8 +54,9 @@ def test_create_queue_with_every_option(prefect, pool):
     assert changed(results) == [True, True, False, False]
     assert_prediction(results[0], results[1])
     queue = read_queue(prefect, pool, "critical")
+    # the ownership mark (module_utils.ownership) is appended to the description of a queue this module creates
     assert (queue["priority"], queue["concurrency_limit"], queue["is_paused"], queue["description"]) == (
-        1, 3, True, "the important runs")
+        1, 3, True, "the important runs (managed by prefect_ops.ecs)")
 
 
 @pytest.mark.parametrize("option,api_key,first,second", [
@@ -92,18 +93,23 @@ def test_options_not_set_are_never_touched(prefect, pool):
     assert (queue["concurrency_limit"], queue["description"], queue["is_paused"]) == (2, "ui", True)
 
 
-def test_absent_removes_only_that_queue(prefect, pool):
-    for name in ("gone", "stays"):
-        prefect.ok("POST", f"/work_pools/{pool}/queues", {"name": name})
+def test_absent_removes_only_that_queue_and_only_when_it_carries_the_mark(prefect, pool):
+    converge(QUEUE, {"name": "gone", "work_pool": pool}, steps=("apply",))
+    for name in ("stays", "by-hand"):
+        prefect.ok("POST", f"/work_pools/{pool}/queues", {"name": name, "description": "made by hand"})
     results = converge(QUEUE, {"name": "gone", "work_pool": pool, "state": "absent"})
     assert changed(results) == [True, True, False, False]
     assert read_queue(prefect, pool, "gone") is None
     assert read_queue(prefect, pool, "stays") is not None and read_queue(prefect, pool, "default") is not None
+    by_hand = converge(QUEUE, {"name": "by-hand", "work_pool": pool, "state": "absent"})
+    assert changed(by_hand) == [False, False, False, False] and "not created by prefect_ops.ecs" in by_hand[1]["kept"]
+    assert read_queue(prefect, pool, "by-hand")["description"] == "made by hand"
 
 
 def test_default_queue_cannot_be_deleted_and_nothing_changes(prefect, pool):
     res = run_module(QUEUE, {"name": "default", "work_pool": pool, "state": "absent"})
-    assert res["failed"] and "default queue" in res["msg"] and "paused: true" in res["msg"]
+    assert not res.get("failed") and not res["changed"]
+    assert "default queue" in res["kept"] and "paused: true" in res["kept"]
     assert read_queue(prefect, pool, "default") is not None
 
 

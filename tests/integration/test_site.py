@@ -1,5 +1,7 @@
 """playbooks/site.yml against the local stack: converges with every verify check passing (a real worker online),
-verify fails naming why when no worker is online, teardown removes only what the collection created.
+verify fails naming why when no worker is online, teardown removes only what the collection created: AWS objects
+without the ownership tags, and a work pool and a deployment made by hand in Prefect, survive it; the hand-made pool
+that has the name of one of the site's pools is adopted (configured, never marked), not deleted.
 
 Check mode on a fresh and on a converged account (zero mutating calls, predicted facts == real ones) and the no-op
 re-run are proved by molecule's default scenario (tests/molecule) and, under throttling, by
@@ -12,6 +14,7 @@ import subprocess
 import sys
 
 from stacktools.ansible_run import REPO, run_playbook
+from stacktools.stack import PatientPrefectAPI
 
 SITE = REPO / "playbooks" / "site.yml"
 TEARDOWN = REPO / "playbooks" / "teardown.yml"
@@ -31,7 +34,23 @@ def local_worker(action: str, pool: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def converged(site_name):
+def prefect(stack):
+    return PatientPrefectAPI()
+
+
+@pytest.fixture(scope="module")
+def hand_made_pool(prefect, site_name):
+    """The development pool the inventory names, made by hand before the site first runs (seed 000's way)."""
+    name = f"{site_name}-development"
+    prefect.delete_pool(name)
+    prefect.ok("POST", "/work_pools/", {"name": name, "type": "process", "description": "made by hand",
+                                        "concurrency_limit": 7})
+    yield name
+    prefect.delete_pool(name)
+
+
+@pytest.fixture(scope="module")
+def converged(site_name, hand_made_pool):
     """The site converged once, with a real ECS worker started as soon as site.yml has made the pool."""
     local_worker("start", site_name)
     try:
@@ -40,7 +59,7 @@ def converged(site_name):
         local_worker("stop", site_name)
 
 
-def test_site_converges_and_every_check_passes(aws, site_name, converged):
+def test_site_converges_and_every_check_passes(aws, prefect, site_name, hand_made_pool, converged):
     first = converged
     assert first.rc == 0, first.stdout[-3000:]
     assert first.changed() > 0
@@ -49,6 +68,11 @@ def test_site_converges_and_every_check_passes(aws, site_name, converged):
     assert report.pop("worker service running = desired") == "not checked"
     assert set(report.values()) == {"pass"}, report
     assert report[f"worker online in pool {site_name}"] == "pass"
+
+    # the production pool is the site's; the development pool made by hand is adopted: configured, not marked
+    assert "managed by prefect_ops.ecs" in prefect.read_pool(site_name)["description"]
+    adopted = prefect.read_pool(hand_made_pool)
+    assert (adopted["description"], adopted["concurrency_limit"]) == ("Development pool (process worker)", 7)
 
     groups = aws("logs", direct=True).describe_log_groups(logGroupNamePrefix=f"/prefect/{site_name}/")["logGroups"]
     assert {(g["logGroupName"], g.get("retentionInDays")) for g in groups} == {
@@ -81,13 +105,24 @@ def test_roles_of_a_later_play_check_their_own_inputs(aws_proxy, site_name, conv
     assert "ecs_cluster_nmae" in failed[0]["msg"] and result.changed() == 0 and aws_proxy.mutating(mark) == []
 
 
-def test_teardown_removes_only_what_the_collection_created(aws, site_name, unique, converged):
+def test_teardown_removes_only_what_the_collection_created(request, aws, prefect, site_name, hand_made_pool, unique,
+                                                           converged):
     logs = aws("logs", direct=True)
     adopted = f"/prefect/{site_name}-{unique}-adopted/worker"
     logs.create_log_group(logGroupName=adopted)  # exists, but not ours: no ownership tag
+    # a deployment made by hand (prefect deploy, the UI) on the site's pool: not the site's to delete
+    hello = prefect.ok("GET", "/flows/name/hello")
+    by_hand = prefect.ok("POST", "/deployments/", {"name": f"{site_name}-by-hand", "flow_id": hello["id"],
+                                                   "work_pool_name": site_name, "entrypoint": "flows/hello.py:hello"})
+    request.addfinalizer(lambda: prefect.request("DELETE", f"/deployments/{by_hand['id']}"))
     down = run_playbook(TEARDOWN, extra_vars={"prefect_ecs_name": site_name,
                                               "ecs_log_groups_worker_name": adopted})
     assert down.rc == 0, down.stdout[-3000:]
+    assert prefect.read_pool(site_name) is None
+    assert prefect.read_pool(hand_made_pool)["description"] == "Development pool (process worker)"
+    assert prefect.request("GET", f"/deployments/name/hello/{site_name}-hello")[0] == 404
+    assert prefect.ok("GET", f"/deployments/name/hello/{site_name}-by-hand")["entrypoint"] == "flows/hello.py:hello"
+    assert f"other pools (left in place): {hand_made_pool}" in down.stdout
     names = {g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/prefect/")["logGroups"]}
     assert adopted in names
     assert f"/prefect/{site_name}/flow-runs" not in names

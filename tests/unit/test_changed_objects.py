@@ -29,3 +29,15 @@ def test_a_label_can_merge_several_results():
     predicted = {"changed": True, "results": [{"changed": True, "item": "b"}]}
     assert changed_objects({"policies": [real, predicted, {}]}) == ["policies: a, b"]
     assert changed_objects({"cluster": [{"changed": False}, {"changed": True}]}) == ["cluster"]
+
+
+def test_objects_left_in_place_get_their_own_line():
+    """A module that finds an object the collection did not create leaves it and says so (kept)."""
+    pools = {"changed": True, "results": [
+        {"changed": True, "item": {"name": "dev"}},
+        {"changed": False, "kept": "work pool 'ops' was not created by prefect_ops.ecs ...", "item": {"name": "ops"}},
+        {"changed": False, "kept": None, "item": {"name": "gone-already"}},
+    ]}
+    assert changed_objects({"other pools": pools}) == ["other pools: dev", "other pools (left in place): ops"]
+    assert changed_objects({"ECS pool": {"changed": False, "kept": "work pool 'x' was not created ..."}}) == [
+        "ECS pool (left in place)"]

@@ -411,7 +411,10 @@ def test_plan_create_body_and_prediction():
     assert body["concurrency_options"] == {"collision_strategy": "CANCEL_NEW", "grace_period_seconds": None}
     pred = plan["predicted"]
     assert pred["id"] is None and pred["flow_name"] == "flow" and pred["work_queue_name"] == "main"
-    assert pred["concurrency_limit"] == 2 and pred["labels"] == {"prefect.flow.id": "f1"}
+    assert pred["concurrency_limit"] == 2
+    # the ownership label (module_utils.ownership) beside the server's own
+    assert pred["labels"] == {"prefect.flow.id": "f1", "prefect-ops.managed-by": "prefect_ops.ecs"}
+    assert body["labels"] == {"prefect-ops.managed-by": "prefect_ops.ecs"}
     assert pred["enforce_parameter_schema"] is True and pred["pull_steps"] == [] and pred["parameter_openapi_schema"] == {}
     assert plan["before"] == {"state": "absent"} and plan["after"]["state"] == "present"
     assert plan["changes"] == ["state"]
