@@ -10,7 +10,8 @@ event; the worker's recorded AWS actions checked against its task role.
 site.yml against the baseline (issue 8): wall time of a cold converge, a no-op re-run and a check run of
 playbooks/site.yml and of benchmarks/baseline/site.yml (the same AWS objects and work pool, stock modules, one
 task per object), the AWS calls of each (the recording proxy), and the objects the site manages, counted in
-AWS by identity.
+AWS by identity; then the site's no-op once more under Mitogen's mitogen_linear strategy (mitogen_noop_ratio: over the
+baseline's default-strategy no-op).
 
 A fleet of environments (issue 16, `make bench BENCH=fleet`, not in the default): the no-op of N = 1, 4 and 8
 environments (BENCH_FLEET_SIZES) as inventory hosts in one site.yml run, with the forks used: wall and CPU time,
@@ -31,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from stacktools import flow_runs as fr  # noqa: E402  pylint: disable=wrong-import-position
-from stacktools.ansible_run import REPO, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from stacktools.ansible_run import REPO, mitogen_env, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 from stacktools.stack import PatientPrefectAPI, ProxyControl, aws_client, stack_env  # noqa: E402  pylint: disable=wrong-import-position
 
 BASELINE = REPO / "benchmarks" / "baseline"
@@ -152,6 +153,8 @@ def site_vs_baseline() -> dict:
             runs[label] = {"cold": timed_run(proxy, playbook, **kwargs),
                            "noop": timed_run(proxy, playbook, **kwargs),
                            "check": timed_run(proxy, playbook, check=True, **kwargs)}
+        # the site's no-op again under Mitogen's mitogen_linear strategy (README, "Faster runs with Mitogen")
+        runs["site"]["noop_mitogen"] = timed_run(proxy, fr.SITE, extra_vars=site_vars, env=mitogen_env())
         resources = managed_resources(site)
         baseline_resources = managed_resources(base)
     finally:
@@ -165,6 +168,11 @@ def site_vs_baseline() -> dict:
         "site_cold_s": s["cold"]["s"], "site_noop_s": s["noop"]["s"], "site_check_s": s["check"]["s"],
         "baseline_cold_s": b["cold"]["s"], "baseline_noop_s": b["noop"]["s"], "baseline_check_s": b["check"]["s"],
         "noop_ratio": round(s["noop"]["s"] / b["noop"]["s"], 2),
+        # the site's no-op under mitogen_linear over the baseline's under the default strategy
+        "site_noop_mitogen_s": s["noop_mitogen"]["s"], "site_noop_mitogen_cpu_s": s["noop_mitogen"]["cpu_s"],
+        "mitogen_noop_ratio": round(s["noop_mitogen"]["s"] / b["noop"]["s"], 2),
+        "site_changed_noop_mitogen": s["noop_mitogen"]["changed"],
+        "mutating_calls_noop_mitogen": len(s["noop_mitogen"]["mutating"]),
         # CPU-seconds of each no-op (the runs are CPU-bound here) and the ratio a perfectly parallel run of the
         # same work on all `cpus` would reach: the floor no scheduling change can beat on this machine.
         "cpus": cpus, "site_noop_cpu_s": s["noop"]["cpu_s"], "baseline_noop_cpu_s": b["noop"]["cpu_s"],
@@ -201,8 +209,11 @@ def bench_site() -> bool:
           f"AWS calls {figures['aws_calls_noop']} vs "
           f"{figures['baseline_aws_calls_noop']}; mutating no-op/check {figures['mutating_calls_noop']}/"
           f"{figures['mutating_calls_check']}")
+    print(f"  no-op under mitogen_linear: {figures['site_noop_mitogen_s']} s = {figures['mitogen_noop_ratio']}x the "
+          f"baseline's default-strategy no-op")
     return (figures["mutating_calls_noop"] == 0 and figures["mutating_calls_check"] == 0
-            and figures["site_changed_noop"] == 0)
+            and figures["site_changed_noop"] == 0 and figures["site_changed_noop_mitogen"] == 0
+            and figures["mutating_calls_noop_mitogen"] == 0)
 
 
 def fleet_inventory(path: Path, sites: list[str]) -> Path:

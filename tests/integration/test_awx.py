@@ -79,7 +79,7 @@ def test_ansible_builder_create_writes_the_context(tarball, tmp_path):
     assert ee["dependencies"]["ansible_core"]["package_pip"] == f"ansible-core=={req['ansible-core']}"
     assert ee["dependencies"]["ansible_runner"]["package_pip"] == f"ansible-runner=={req['ansible-runner']}"
     ee_python = pins(REPO / ee["dependencies"]["python"])
-    assert ee_python == {"boto3": req["boto3"], "botocore": req["botocore"]}
+    assert ee_python == {"boto3": req["boto3"], "botocore": req["botocore"], "mitogen": req["mitogen"]}
     # the EE file with the files it names, and the tarball where `ansible-galaxy collection build` puts it
     src = tmp_path / "src"
     src.mkdir()
