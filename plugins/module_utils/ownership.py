@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What this collection owns, defined once.
 
-AWS objects carry the tags ``prefect-ops:managed-by: prefect_ops.ecs`` and ``prefect-ops:site: <site>``.
+AWS objects carry the tags ``prefect-ops:managed-by: prefect_ops.ecs`` and ``prefect-ops:site: <site>``
+(module_utils/ecs.py, OWNER_TAGS and the site tag; not yet the event pipeline's ``prefect-ops:owner``).
 
 Prefect objects have no tags every kind shares, so the mark sits where each kind has room for it:
 
@@ -23,8 +24,6 @@ from __future__ import annotations
 import re
 
 MANAGED_BY = "prefect_ops.ecs"
-MANAGED_BY_TAG = "prefect-ops:managed-by"
-SITE_TAG = "prefect-ops:site"
 
 DESCRIPTION_MARK = "managed by prefect_ops.ecs"
 DEPLOYMENT_LABEL = "prefect-ops.managed-by"
@@ -74,3 +73,9 @@ def kept_message(kind, name):
     """Why ``state: absent`` left an unmarked Prefect object in place."""
     return ("%s %r was not created by prefect_ops.ecs (it carries no ownership mark), so it was left in place; "
             "delete it in Prefect if it should go" % (kind, name))
+
+
+def kept_result(key, found, why):
+    """The result of ``state: absent`` that leaves ``found`` (returned under ``key``) in place, saying ``why``."""
+    return {"changed": False, key: found, "owned": False, "changes": [], "diff": dict(before={}, after={}),
+            "kept": why}

@@ -333,7 +333,11 @@ changes:
   sample: [job_variables.image, schedules, concurrency_limit]
 '''
 
-from ansible_collections.prefect_ops.ecs.plugins.module_utils.ownership import deployment_marked, kept_message
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.ownership import (
+    deployment_marked,
+    kept_message,
+    kept_result,
+)
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect import PrefectModule
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_deployment import (
     COLLISION_STRATEGIES,
@@ -447,9 +451,8 @@ class DeploymentModule(PrefectModule):
         if current is None:
             return dict(changed=False, deployment={}, changes=[], diff=dict(before={}, after={}))
         if not deployment_marked(current):
-            return dict(changed=False, deployment=present(current, self.params['flow_name']), owned=False, changes=[],
-                        diff=dict(before={}, after={}),
-                        kept=kept_message("deployment", "%s/%s" % (self.params['flow_name'], self.params['name'])))
+            return kept_result('deployment', present(current, self.params['flow_name']),
+                               kept_message("deployment", "%s/%s" % (self.params['flow_name'], self.params['name'])))
         if not self.check_mode:
             self.client.delete("deployments/" + self.client.quote(current['id']), missing_ok=True)
         before = dict(state='present', name=current.get('name'), flow_name=self.params['flow_name'],

@@ -285,6 +285,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.ownership import (
     description_marked,
     description_to_write,
     kept_message,
+    kept_result,
 )
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_job_template import (
     apply_job_variables,
@@ -401,8 +402,7 @@ class WorkPoolModule(PrefectModule):
         if current is None:
             return dict(changed=False, work_pool={}, changes=[], diff=dict(before={}, after={}))
         if not description_marked(current.get('description')):
-            return dict(changed=False, work_pool=current, owned=False, changes=[], diff=dict(before={}, after={}),
-                        kept=kept_message("work pool", self.params['name']))
+            return kept_result('work_pool', current, kept_message("work pool", self.params['name']))
         if not self.check_mode:
             self.client.delete(self.path, missing_ok=True)
         return dict(changed=True, work_pool={}, changes=["state"],

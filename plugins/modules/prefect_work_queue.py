@@ -141,6 +141,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.ownership import (
     description_marked,
     description_to_write,
     kept_message,
+    kept_result,
 )
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect import PrefectModule, validate_name
 
@@ -195,14 +196,12 @@ class WorkQueueModule(PrefectModule):
                 return dict(changed=False, work_queue={}, changes=[], diff=dict(before={}, after={}))
             if pool and pool.get('default_queue_id') == current.get('id'):
                 # Prefect made it with the pool (so it is never the collection's) and refuses to delete it
-                return dict(changed=False, work_queue=current, owned=False, changes=[],
-                            diff=dict(before={}, after={}),
-                            kept="work queue %r is the default queue of work pool %r, which cannot be deleted; pause "
-                                 "it instead (paused: true)" % (p['name'], p['work_pool']))
+                return kept_result('work_queue', current,
+                                   "work queue %r is the default queue of work pool %r, which cannot be deleted; "
+                                   "pause it instead (paused: true)" % (p['name'], p['work_pool']))
             if not description_marked(current.get('description')):
-                return dict(changed=False, work_queue=current, owned=False, changes=[],
-                            diff=dict(before={}, after={}),
-                            kept=kept_message("work queue", "%s/%s" % (p['work_pool'], p['name'])))
+                return kept_result('work_queue', current,
+                                   kept_message("work queue", "%s/%s" % (p['work_pool'], p['name'])))
             if not self.check_mode:
                 self.client.delete(path, missing_ok=True)
             return dict(changed=True, work_queue={}, changes=['state'],
