@@ -6,6 +6,8 @@ recording proxy), through playbooks/site.yml with one inventory host per case.
 - one needed action removed from the worker role's inline policy (with boto3): the roles check fails naming it;
 - the worker's task definition deregistered: the task definition check fails;
 - an adopted worker role that denies one needed action and lacks others: the roles check fails naming them;
+- a drift audit (--check --diff after the breakage): what this run would fix is "would be fixed", the summary names
+  every check, a finding no run fixes (a message in the dead-letter queue) fails its host after the summary;
 - check mode on a fresh site: the new checks say "not checked" and no AWS call mutates anything;
 - the checks themselves make no mutating AWS call.
 """
@@ -113,6 +115,36 @@ def test_checks_pass_on_a_converged_site_and_fail_naming_what_broke(aws_proxy, a
         iam.put_role_policy(RoleName=worker_role, PolicyName="prefect-ecs-worker", PolicyDocument=json.dumps(document))
         [td_arn] = ecs.list_task_definitions(familyPrefix=f"{sites['notd']}-worker", status="ACTIVE")["taskDefinitionArns"]
         ecs.deregister_task_definition(taskDefinition=td_arn)
+
+        # A drift audit: --check --diff reports what this run would fix as "would be fixed" and prints the summary,
+        # naming every check, for every host; a finding this run would not fix (a message in a dead-letter queue)
+        # fails its host, after the summary: exit status 2.
+        sqs = aws("sqs", direct=True)
+        dlq = sqs.get_queue_url(QueueName=f"{sites['noaction']}-events-dlq")["QueueUrl"]
+        sqs.send_message(QueueUrl=dlq, MessageBody="{}")
+        mark = aws_proxy.mark()
+        audit = run_playbook(SITE, inventory=inv, check=True, args=["--diff"])
+        assert_no_aws_mutation(aws_proxy, mark)
+        assert audit.rc == 2, audit.stdout[-4000:]
+        assert audit.stats["noaction"]["failures"] == 1
+        assert [h for h in sites if audit.stats[h]["failures"]] == ["noaction"]
+        for case in sites:
+            summary = audit.task("Summary of what exists and what changed", case)["prefect_ecs_summary"]
+            assert set(summary["checks"]) == set(c["check"] for c in audit.task(REPORT, case)["ansible_facts"]["ecs_verify_report"])
+            assert len(summary["checks"]) == 7, summary["checks"]
+        summary = audit.task("Summary of what exists and what changed", "noaction")["prefect_ecs_summary"]
+        assert summary["checks"][ROLES] == "would be fixed", summary
+        assert summary["checks"]["dead-letter queue empty"] == "fail", summary
+        assert any(f.startswith(ROLES + ": ") and "sqs:ReceiveMessage" in f and "ecs_iam role would fix it" in f
+                   for f in summary["findings"]), summary["findings"]
+        assert "inline policies" in " ".join(summary["changed"]["ecs_iam"]), summary["changed"]
+        assert "dead-letter queue empty" in audit.task("Fail when a check of ecs_verify failed", "noaction")["msg"]
+        assert statuses(audit, "ok")[ROLES] == "pass"
+        # the deregistered task definition: ecs_worker_service would register it again and update the service
+        assert statuses(audit, "notd")[TASK_DEFINITION] == "would be fixed", report(audit, "notd")[TASK_DEFINITION]
+        # the adopted role is not ecs_iam's to fix: still a failure (its host has ecs_verify_fail false)
+        assert statuses(audit, "adopted")[ROLES] == "fail"
+        sqs.purge_queue(QueueUrl=dlq)
 
         # Only the checks run (site.yml --tags verify: no earlier role repairs anything, no facts are set:
         # the role finds the service, task definition, roles and secret from the site's names).

@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action of prefect_ops.ecs.ecs_verify (documented in plugins/modules/ecs_verify.py).
+
+Gathers what exists, then evaluates the checks in Python (module_utils/verify.py, pure):
+
+- what this run's roles reported is taken as it is (in a real run the state they left; in check mode the event
+  pipeline as it is now and the IAM roles as ecs_iam would leave them);
+- everything else is read with read-only modules (prefect_ops.ecs.ecs_event_observer_info,
+  community.aws.ecs_service_info / ecs_taskdefinition_info, amazon.aws.iam_role_info / iam_policy_info,
+  prefect_ops.ecs.prefect_work_pool_info), in the host's region, AWS identity and Prefect workspace
+  (the host's ``prefect_ecs_context``). A no-op run whose roles reported everything reads nothing.
+- in check mode the IAM roles are read too, so that a role that fails now but passes as ecs_iam would leave it is
+  reported "would be fixed"; so is a failed check of the pipeline, the worker service or its task definition when
+  the role that converges it reports it would change it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.prefect_ops.ecs.plugins.module_utils import verify as v
+
+OPTIONS = ("pool", "events_name", "clusters", "worker_timeout", "emulated", "service_cluster", "service_name",
+           "task_definition_arn", "execution_role_arn", "worker_task_role_arn", "flow_run_task_role_arn", "secret_arn",
+           "secret_kms_key_arn", "events_queue_arn", "flow_runs_log_group", "worker_task_role_requirements", "reported",
+           "validate_only")
+REPORTED = ("pipeline_name", "pipeline", "pipeline_changes", "service", "task_definition", "service_changes", "roles")
+POLL_SECONDS = 5
+
+
+def task_definition_shape(described):
+    """A DescribeTaskDefinition taskDefinition (as ecs_worker_service returns it) in ecs_taskdefinition_info's shape,
+    the keys the checks use."""
+    secrets = [{"name": s.get("name"), "value_from": s.get("valueFrom")}
+               for c in described.get("containerDefinitions") or [] for s in c.get("secrets") or []]
+    return {"task_definition_arn": described.get("taskDefinitionArn"), "status": described.get("status"),
+            "execution_role_arn": described.get("executionRoleArn") or "", "task_role_arn": described.get("taskRoleArn") or "",
+            "container_definitions": [{"secrets": secrets}]}
+
+
+def secret_of(task_definition):
+    for container in (task_definition or {}).get("container_definitions") or []:
+        for secret in container.get("secrets") or []:
+            if secret.get("value_from"):
+                return secret["value_from"]
+    return ""
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+
+    def _read(self, module, args, connection, task_vars):
+        args = dict(args, **connection)
+        return self._execute_module(module_name=module, module_args=args, task_vars=task_vars)
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        args = self._task.args
+        unknown = sorted(set(args) - set(OPTIONS))
+        if unknown:
+            raise AnsibleActionFail("ecs_verify: unsupported option(s) %s; valid: %s" % (", ".join(unknown), ", ".join(OPTIONS)))
+        problems = v.requirement_problems(args.get("worker_task_role_requirements") or [])
+        try:
+            timeout = int(args.get("worker_timeout", 0))
+        except (TypeError, ValueError):
+            timeout = -1
+        if timeout < 0:
+            problems.append("ecs_verify_worker_timeout must be 0 or more seconds (got %r)" % args.get("worker_timeout"))
+        if not args.get("pool"):
+            problems.append("ecs_verify_pool must name the work pool to check")
+        if problems:
+            return dict(result, failed=True, msg="ecs_verify: " + " | ".join(problems), invalid_parameters=problems)
+        if boolean(args.get("validate_only", False)):
+            return dict(result, changed=False, msg="ecs_verify: inputs valid (nothing read)")
+
+        context = self._templar.template(task_vars.get("prefect_ecs_context") or {})
+        aws, prefect = context.get("aws") or {}, context.get("prefect") or {}
+        check_mode = bool(self._play_context.check_mode)
+        reported = dict((k, (args.get("reported") or {}).get(k)) for k in REPORTED)
+        clusters = list(args.get("clusters") or [])
+
+        # --- the event pipeline ---
+        pipeline = reported["pipeline"] or {}
+        if not (pipeline and reported["pipeline_name"] == args.get("events_name")
+                and (not clusters or sorted(clusters) == sorted(pipeline.get("cluster_arns") or []))):
+            read = dict(name=args.get("events_name"))
+            if clusters:
+                read["clusters"] = clusters
+            pipeline = self._read("prefect_ops.ecs.ecs_event_observer_info", read, aws, task_vars)
+            if pipeline.get("failed"):
+                raise AnsibleActionFail("ecs_verify: could not read the event pipeline %s: %s"
+                                        % (args.get("events_name"), pipeline.get("msg")))
+        report = v.pipeline_checks(pipeline, check_mode and not pipeline.get("exists"),
+                                   check_mode and bool(reported["pipeline_changes"]))
+
+        # --- the worker service ---
+        name, cluster = args.get("service_name") or "", args.get("service_cluster") or ""
+        service, read_error, cluster_missing = reported["service"] or {}, "", False
+        if not (service.get("serviceName") == name and cluster in (service.get("clusterArn", ""), service.get("clusterArn", "").split("/")[-1])):
+            found = self._read("community.aws.ecs_service_info", dict(cluster=cluster, service=[name], details=True), aws, task_vars)
+            service = ((found.get("services") or [None])[0]) or {}
+            if found.get("failed"):
+                cluster_missing = (found.get("error") or {}).get("code") == "ClusterNotFoundException"
+                read_error = "" if cluster_missing else (found.get("msg") or "unknown error")
+        # in check mode the worker service role would re-create a deleted service and re-register its task definition
+        fixes_service = check_mode and bool(reported["service_changes"])
+        active, running = v.service_checks(service, "%s in cluster %s" % (name, cluster), read_error, cluster_missing,
+                                           check_mode, boolean(args.get("emulated", False)))
+        report += [v.would_be_fixed(active, "ecs_worker_service", fixes_service), running]
+
+        # --- its task definition: the service's own, else the one this run registered ---
+        registered = args.get("task_definition_arn") or ""
+        td_arn = service.get("taskDefinition") or registered
+        described = reported["task_definition"] or {}
+        task_definition = None
+        if td_arn and described.get("taskDefinitionArn") == td_arn:
+            task_definition = task_definition_shape(described)
+        elif td_arn:
+            found = self._read("community.aws.ecs_taskdefinition_info", dict(task_definition=td_arn), aws, task_vars)
+            task_definition = found if found.get("task_definition_arn") else None
+        report.append(v.would_be_fixed(v.task_definition_check(task_definition, td_arn, service, registered, name, check_mode),
+                                       "ecs_worker_service", fixes_service))
+
+        # --- the roles ---
+        td = task_definition or {}
+        execution = args.get("execution_role_arn") or td.get("execution_role_arn") or ""
+        worker = args.get("worker_task_role_arn") or td.get("task_role_arn") or ""
+        secret = args.get("secret_arn") or secret_of(td)
+        cluster_arn = service.get("clusterArn") or (cluster if cluster.startswith("arn:") else "")
+        queue = args.get("events_queue_arn") or (pipeline.get("queue") or {}).get("arn") or ""
+        values = v.placeholder_values(cluster_arn, execution, args.get("flow_run_task_role_arn"), queue,
+                                      (pipeline.get("kms_key") or {}).get("arn") or "", args.get("flow_runs_log_group"))
+        partition = execution.split(":")[1] if execution.count(":") >= 1 else "aws"
+        roles = [
+            {"key": "execution", "label": "execution role", "variable": "ecs_verify_execution_role_arn", "arn": execution,
+             "managed": [v.EXECUTION_POLICY % partition],
+             "requirements": v.execution_requirements(secret, args.get("secret_kms_key_arn"))},
+            {"key": "worker", "label": "worker task role", "variable": "ecs_verify_worker_task_role_arn", "arn": worker,
+             "managed": [], "cluster_known": bool(cluster_arn),
+             "requirements": v.worker_requirements(args.get("worker_task_role_requirements"), values)},
+        ]
+        states = reported["roles"] or {}
+        statuses = []
+        for role in roles:
+            predicted = states.get(role["arn"]) if role["arn"] else None
+            current = "unread"
+            if role["arn"] and (predicted is None or check_mode):
+                current = self._role_state(role["arn"], aws, task_vars)
+            statuses.append(v.role_check(role, current, predicted, check_mode))
+        report.append(v.roles_check(statuses))
+
+        # --- a worker of the pool online ---
+        pool = None
+        if timeout > 0 and not check_mode:
+            deadline = time.time() + timeout
+            while True:
+                found = self._read("prefect_ops.ecs.prefect_work_pool_info",
+                                   dict(name=args["pool"], queues=False, flow_run_counts=False), prefect, task_vars)
+                pool = ((found.get("work_pools") or [None])[0]) or {}
+                if int(pool.get("online_workers") or 0) > 0 or time.time() >= deadline:
+                    break
+                time.sleep(POLL_SECONDS)
+        report.append(v.worker_check(args["pool"], timeout, check_mode, pool))
+
+        result.update(changed=False, report=report, checks=v.summary(report),
+                      failed_checks=["%s: %s" % (c["check"], c["detail"]) for c in v.failed(report)],
+                      ansible_facts={"ecs_verify_report": report})
+        return result
+
+    def _role_state(self, arn, aws, task_vars):
+        """{attached, documents} of the role as it is, or None when it does not exist."""
+        name = arn.split("/")[-1]
+        found = self._read("amazon.aws.iam_role_info", dict(name=name), aws, task_vars)
+        if found.get("failed"):
+            raise AnsibleActionFail("ecs_verify: could not read the role %s: %s" % (name, to_native(found.get("msg"))))
+        roles = found.get("iam_roles") or []
+        if not roles:
+            return None
+        policies = self._read("amazon.aws.iam_policy_info", dict(iam_type="role", iam_name=name), aws, task_vars)
+        if policies.get("failed"):
+            raise AnsibleActionFail("ecs_verify: could not read the inline policies of %s: %s" % (name, to_native(policies.get("msg"))))
+        return {"attached": [p["policy_arn"] for p in roles[0].get("managed_policies") or []],
+                "documents": [p["policy_document"] for p in policies.get("policies") or []]}
