@@ -179,7 +179,7 @@ def site_vs_baseline() -> dict:
         # the median of its runs, each ratio the median of the ratios of one turn's runs.
         turns = [{"site": timed_run(proxy, fr.SITE, extra_vars=site_vars),
                   "baseline": timed_run(proxy, BASELINE / "site.yml", **base_args),
-                  "mitogen": timed_run(proxy, fr.SITE, extra_vars=site_vars, env=mitogen_env())} for _ in range(PAIRS)]
+                  "mitogen": timed_run(proxy, fr.SITE, extra_vars=site_vars, env=mitogen_env())} for turn in range(PAIRS)]
         runs["site"]["noop"] = median_run([t["site"] for t in turns])
         runs["baseline"]["noop"] = median_run([t["baseline"] for t in turns])
         runs["site"]["noop_mitogen"] = median_run([t["mitogen"] for t in turns])

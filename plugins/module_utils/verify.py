@@ -295,7 +295,7 @@ def worker_check(pool, timeout, check_mode, found):
 
 def roles_check(statuses):
     """The roles' check from each role's (status, detail)."""
-    return check(ROLES, worst(s for s, _ in statuses), ". ".join(d for _, d in statuses))
+    return check(ROLES, worst(status for status, detail in statuses), ". ".join(detail for status, detail in statuses))
 
 
 def summary(report):
