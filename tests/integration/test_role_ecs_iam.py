@@ -123,7 +123,9 @@ def test_iam_check_apply_reapply_least_privilege_teardown(aws_proxy, aws, unique
         "ecs_iam_execution_role_arn": f"arn:aws:iam::{account}:role/{names['execution']}",
         "ecs_iam_worker_task_role_arn": f"arn:aws:iam::{account}:role/{names['worker']}",
         "ecs_iam_flow_run_task_role_arn": f"arn:aws:iam::{account}:role/{names['flow-run']}"}
-    assert roles_state(check) == {}  # check mode wrote nothing: ecs_verify reads the roles itself
+    # check mode publishes the roles as this run would leave them (ecs_verify judges them 'would be fixed')
+    predicted_state = roles_state(check)
+    assert set(predicted_state) == set(predicted.values())
 
     apply = ok(run(unique, up, **flow_run))
     assert apply.changed() > 0
@@ -141,6 +143,8 @@ def test_iam_check_apply_reapply_least_privilege_teardown(aws_proxy, aws, unique
                                           "documents": list(role_doc(iam, n)["inline"].values())} for n in names.values()}
     published = {arn: {"attached": sorted(s["attached"]), "documents": s["documents"]} for arn, s in roles_state(again).items()}
     assert published == held()
+    assert {arn: {"attached": sorted(s["attached"]), "documents": s["documents"]}
+            for arn, s in predicted_state.items()} == published
 
     # An inline policy changed behind the collection's back is put back (compared before writing).
     iam.put_role_policy(RoleName=names["worker"], PolicyName="prefect-ecs-worker", PolicyDocument=json.dumps(
