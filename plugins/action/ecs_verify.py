@@ -69,15 +69,8 @@ class ActionModule(ActionBase):
         unknown = sorted(set(args) - set(OPTIONS))
         if unknown:
             raise AnsibleActionFail("ecs_verify: unsupported option(s) %s; valid: %s" % (", ".join(unknown), ", ".join(OPTIONS)))
-        problems = v.requirement_problems(args.get("worker_task_role_requirements") or [])
-        try:
-            timeout = int(args.get("worker_timeout", 0))
-        except (TypeError, ValueError):
-            timeout = -1
-        if timeout < 0:
-            problems.append("ecs_verify_worker_timeout must be 0 or more seconds (got %r)" % args.get("worker_timeout"))
-        if not args.get("pool"):
-            problems.append("ecs_verify_pool must name the work pool to check")
+        problems = v.input_problems(args.get("pool"), args.get("worker_timeout", 0), args.get("worker_task_role_requirements"))
+        timeout = int(args.get("worker_timeout", 0) or 0) if not problems else 0
         if problems:
             return dict(result, failed=True, msg="ecs_verify: " + " | ".join(problems), invalid_parameters=problems)
         if boolean(args.get("validate_only", False)):

@@ -67,6 +67,20 @@ def requirement_problems(requirements):
     return problems
 
 
+def input_problems(pool, worker_timeout, requirements):
+    """The role's and the action's input checks (static: read nothing)."""
+    problems = requirement_problems(requirements or [])
+    try:
+        timeout = int(worker_timeout if worker_timeout is not None else 0)
+    except (TypeError, ValueError):
+        timeout = -1
+    if timeout < 0:
+        problems.append("ecs_verify_worker_timeout must be 0 or more seconds (got %r)" % (worker_timeout,))
+    if not pool:
+        problems.append("ecs_verify_pool must name the work pool to check")
+    return problems
+
+
 def expand(resource, values):
     """The resource with its <placeholders> replaced; "" when one of them has no value (resource unknown)."""
     resource = str(resource or "")

@@ -1,8 +1,9 @@
 """Bad input to playbooks/site.yml (issue 7 item 4): one site.yml run, one inventory host per case (hosts fail
-independently). site.yml first runs every role's argument spec and preflight (its pre_tasks), so each case must
-fail there: in the preflight of the role that owns the field (asserts, no API call; an unknown pool type or job
-variable: the work pool module in check mode, which only reads), with a message naming the field, before ANY
-mutating AWS call of the whole run and with no pool created.
+independently). site.yml first checks every role's inputs (its pre_tasks: the action prefect_ops.ecs.preflight for
+every role's argument spec, unknown variables and module checks, then the asserts some roles' preflights still make),
+so each case must fail there: for the role that owns the field (no API call; an unknown pool type or job variable:
+the work pool module in check mode, which only reads), with a message naming the field, before ANY mutating AWS call
+of the whole run and with no pool created.
 """
 from __future__ import annotations
 
@@ -90,7 +91,10 @@ def test_bad_input_fails_early_naming_the_field(aws_proxy, aws, prefect, tmp_pat
         if fail is None:
             problems.append(f"{name}: did not fail")
             continue
-        where = fail["task"].split(" : ")[0].rsplit(".", 1)[-1]
+        # the site-wide preflight (one task for every role) says which role's inputs failed; a role's own
+        # preflight task is named after the role
+        where = (",".join(fail["problems"]) if fail.get("problems")
+                 else fail["task"].split(" : ")[0].rsplit(".", 1)[-1])
         text = json.dumps([{k: r.get(k) for k in ("msg", "assertion", "module_stderr")}
                            for r in [fail, *fail.get("results", [])]])
         mine = [c for c in mutating if site in json.dumps(c["params"])]

@@ -20,9 +20,11 @@ def run_order(p):
 def test_site_lists_its_roles_once_for_the_preflight_pass_and_the_summary():
     p = play("site.yml")
     assert p["vars"]["__site_roles"] == run_order(p)
-    context, preflight = p["pre_tasks"]
+    context, preflight, asserts = p["pre_tasks"]
     assert context["ansible.builtin.include_role"]["name"] == "prefect_ops.ecs.site_context" and "when" not in context
-    assert preflight["loop"] == "{{ __site_roles }}"
+    # one task checks every role's inputs; the roles whose checks are still asserts are the ones it names
+    assert "__site_roles" in preflight["prefect_ops.ecs.preflight"]["roles"]
+    assert asserts["loop"] == "{{ __site_preflight.preflight_tasks }}"
     [summary] = [t for t in p["post_tasks"] if "set_fact" in str(t)]
     assert "__site_roles" in summary["vars"]["__site_changing"]
 

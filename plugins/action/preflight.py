@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action of prefect_ops.ecs.preflight (documented in plugins/modules/preflight.py).
+
+For each role named, on the controller, writing and reading nothing:
+
+1. its variables as the role would see them: the role's defaults (defaults/main.yml) under the host's variables,
+   templated (its private vars/main.yml helpers are available to the templates);
+2. its argument spec (meta/argument_specs.yml, entry point ``main``), as ansible.builtin.validate_argument_spec
+   checks it;
+3. variables of the role's prefix that neither its argument spec nor its published facts know (a misspelt name,
+   which Ansible itself would ignore), each with the closest valid name;
+4. its Python checks (plugins/module_utils/role_inputs.py): the module checks the role's tasks would run.
+
+Every problem of every role is reported in one failure, each prefixed with its role.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.prefect_ops.ecs.plugins.filter.unknown_variables import unknown_variables
+from ansible_collections.prefect_ops.ecs.plugins.module_utils import role_inputs
+
+ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
+SITE_VARIABLES = ("prefect_ecs_name", "prefect_ecs_tags")
+OPTIONS = ("roles", "argument_spec")
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+
+    def _load(self, role, *parts):
+        path = os.path.join(ROLES_DIR, role, *parts)
+        if not os.path.isfile(path):
+            return {}
+        return self._loader.load_from_file(path, trusted_as_template=True) or {}
+
+    def _role_problems(self, role, task_vars, argument_spec):
+        if not os.path.isdir(os.path.join(ROLES_DIR, role)):
+            raise AnsibleActionFail("preflight: %r is not a role of prefect_ops.ecs" % role)
+        options = ((self._load(role, "meta", "argument_specs.yml").get("argument_specs") or {}).get("main") or {}).get("options") or {}
+        defaults, private = self._load(role, "defaults", "main.yml"), self._load(role, "vars", "main.yml")
+        available = dict(defaults)
+        available.update(private)
+        available.update(task_vars)
+        templar = self._templar.copy_with_new_env(available_variables=available)
+        problems, values = [], {}
+        for name in list(options) + [n for n in SITE_VARIABLES if n not in options]:
+            if name not in available:
+                continue
+            try:
+                values[name] = templar.template(available[name])
+            except Exception as e:  # pylint: disable=broad-except
+                problems.append("%s: cannot be worked out: %s" % (name, to_native(e)))
+        if argument_spec:
+            checked = ArgumentSpecValidator(options).validate(
+                dict((k, v) for k, v in values.items() if k in options), validate_role_argument_spec=True)
+            problems += checked.error_messages
+            if checked.error_messages:
+                return problems  # the Python checks expect values of the right types
+            values.update(checked.validated_parameters)
+        published = private.get("__%s_published" % role) or []
+        prefix = role + "_"
+        problems += ["unknown variable %s; valid names are the options of roles/%s/meta/argument_specs.yml" % (u, role)
+                     for u in unknown_variables([n for n in task_vars if n.startswith(prefix)], list(options) + list(published), prefix)]
+        problems += role_inputs.problems(role, values)
+        return problems
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        args = self._task.args
+        unknown = sorted(set(args) - set(OPTIONS))
+        if unknown:
+            raise AnsibleActionFail("preflight: unsupported option(s) %s; valid: %s" % (", ".join(unknown), ", ".join(OPTIONS)))
+        roles = args.get("roles") or []
+        if isinstance(roles, str):
+            roles = [roles]
+        argument_spec = boolean(args.get("argument_spec", True))
+        found = {}
+        for role in roles:
+            problems = self._role_problems(role, task_vars, argument_spec)
+            if problems:
+                found[role] = problems
+        # roles whose remaining checks are still asserts of their tasks/preflight.yml (none once all are in Python)
+        result.update(changed=False, problems=found, checked=list(roles),
+                      preflight_tasks=[r for r in roles if r not in role_inputs.CHECKS])
+        if found:
+            result.update(failed=True, msg="\n".join("%s: %s" % (role, p) for role, ps in found.items() for p in ps))
+        else:
+            result["msg"] = "inputs of %s are valid" % ", ".join(roles)
+        return result
