@@ -10,7 +10,9 @@ For each role named, on the controller, writing and reading nothing:
    checks it;
 3. variables of the role's prefix that neither its argument spec nor its published facts know (a misspelt name,
    which Ansible itself would ignore), each with the closest valid name;
-4. its Python checks (plugins/module_utils/role_inputs.py): the module checks the role's tasks would run.
+4. its Python checks (plugins/module_utils/role_inputs.py): the module checks the role's tasks would run;
+5. when those pass, the read-only module runs some inputs need (a pool type or job variables only the Prefect server
+   can judge: the pool module in check mode, in the host's workspace).
 
 Every problem of every role is reported in one failure, each prefixed with its role.
 """
@@ -31,7 +33,8 @@ from ansible_collections.prefect_ops.ecs.plugins.filter.unknown_variables import
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import role_inputs
 
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
-SITE_VARIABLES = ("prefect_ecs_name", "prefect_ecs_tags")
+# the site variables the checks read besides the role's options (the context: region, partition of the run)
+SITE_VARIABLES = ("prefect_ecs_name", "prefect_ecs_tags", "prefect_ecs_context")
 OPTIONS = ("roles", "argument_spec")
 
 
@@ -63,6 +66,11 @@ class ActionModule(ActionBase):
                 values[name] = templar.template(available[name])
             except Exception as e:  # pylint: disable=broad-except
                 problems.append("%s: cannot be worked out: %s" % (name, to_native(e)))
+        for name in role_inputs.PRIVATE.get(role, ()):
+            try:
+                values[name] = templar.template(available[name])
+            except Exception:  # pylint: disable=broad-except
+                pass  # left to the role's module when the role runs (a value from an earlier role, say)
         if argument_spec:
             checked = ArgumentSpecValidator(options).validate(
                 dict((k, v) for k, v in values.items() if k in options), validate_role_argument_spec=True)
@@ -75,6 +83,28 @@ class ActionModule(ActionBase):
         problems += ["unknown variable %s; valid names are the options of roles/%s/meta/argument_specs.yml" % (u, role)
                      for u in unknown_variables([n for n in task_vars if n.startswith(prefix)], list(options) + list(published), prefix)]
         problems += role_inputs.problems(role, values)
+        if not problems:
+            problems += self._reads(role_inputs.reads(role, values), task_vars)
+        return problems
+
+    def _reads(self, reads, task_vars):
+        """Run each read-only module of `reads` in check mode in the host's Prefect workspace / AWS account; its
+        failure is a problem of the field it checks."""
+        if not reads:
+            return []
+        context = self._templar.template(task_vars.get("prefect_ecs_context") or {})
+        connection = dict(prefect=context.get("prefect") or {}, aws=context.get("aws") or {})
+        problems, check_mode = [], self._task.check_mode
+        self._task.check_mode = True  # the module only reads, whatever mode the run is in
+        try:
+            for read in reads:
+                group = "prefect" if ".prefect_" in read["module"] else "aws"
+                found = self._execute_module(module_name=read["module"], module_args=dict(read["params"], **connection[group]),
+                                             task_vars=task_vars)
+                if found.get("failed"):
+                    problems.append("%s: %s" % (read["field"], found.get("msg")))
+        finally:
+            self._task.check_mode = check_mode
         return problems
 
     def run(self, tmp=None, task_vars=None):
@@ -93,9 +123,7 @@ class ActionModule(ActionBase):
             problems = self._role_problems(role, task_vars, argument_spec)
             if problems:
                 found[role] = problems
-        # roles whose remaining checks are still asserts of their tasks/preflight.yml (none once all are in Python)
-        result.update(changed=False, problems=found, checked=list(roles),
-                      preflight_tasks=[r for r in roles if r not in role_inputs.CHECKS])
+        result.update(changed=False, problems=found, checked=list(roles))
         if found:
             result.update(failed=True, msg="\n".join("%s: %s" % (role, p) for role, ps in found.items() for p in ps))
         else:

@@ -94,6 +94,43 @@ def validate_name(value, what, reserved_prefix=False):
     return None
 
 
+def work_pool_problems(p, fields=None):
+    """The work pool module's input checks (before any call); `fields` names the options (option -> label)."""
+    from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_job_template import shape_error
+
+    def name(option):
+        return (fields or {}).get(option, option)
+    errors = [validate_name(p.get('name'), name("name"), reserved_prefix=True)]
+    kind = p.get('type')
+    if kind is not None and (not str(kind).strip() or kind != str(kind).strip() or ' ' in str(kind)):
+        errors.append("%s %r is not a worker type: give one word such as ecs, process, docker or kubernetes"
+                      % (name("type"), kind))
+    if p.get('concurrency_limit') is not None and p['concurrency_limit'] < -1:
+        errors.append("%s must be 0 or more, or -1 to remove the limit (got %d)"
+                      % (name("concurrency_limit"), p['concurrency_limit']))
+    if p.get('base_job_template') is not None:
+        errors.append(shape_error(p['base_job_template'], name("base_job_template")))
+    for key in p.get('job_variables') or {}:
+        if not isinstance(key, str) or not key:
+            errors.append("%s keys must be variable names (got %r)" % (name("job_variables"), key))
+    if p.get('recreate') and not kind:
+        errors.append("recreate needs type: it says what type the pool is re-created with")
+    return [e for e in errors if e]
+
+
+def work_queue_problems(p, fields=None):
+    """The work queue module's input checks (before any call); `fields` names the options (option -> label)."""
+    def name(option):
+        return (fields or {}).get(option, option)
+    errors = [validate_name(p.get('name'), name("name")), validate_name(p.get('work_pool'), name("work_pool"))]
+    if p.get('priority') is not None and p['priority'] < 1:
+        errors.append("%s must be 1 (highest) or more (got %d)" % (name("priority"), p['priority']))
+    if p.get('concurrency_limit') is not None and p['concurrency_limit'] < -1:
+        errors.append("%s must be 0 or more, or -1 to remove the limit (got %d)"
+                      % (name("concurrency_limit"), p['concurrency_limit']))
+    return [e for e in errors if e]
+
+
 def _format_validation_detail(body):
     """The server's 422 detail as readable lines: 'body.concurrency_limit: Input should be ...'."""
     items = []

@@ -278,7 +278,7 @@ import copy
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect import (
     PrefectAPIError,
     PrefectModule,
-    validate_name,
+    work_pool_problems,
 )
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_templates import STOCK_TEMPLATES
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.ownership import (
@@ -293,7 +293,6 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect_job_templa
     identify,
     same,
     same_structure,
-    shape_error,
     stock_label,
     stock_template,
     template_changes,
@@ -317,26 +316,7 @@ class WorkPoolModule(PrefectModule):
 
     # -- input checks, before any API call --------------------------------------------------------
     def validate(self):
-        p = self.params
-        errors = []
-        err = validate_name(p['name'], "name", reserved_prefix=True)
-        if err:
-            errors.append(err)
-        if p['type'] is not None and (not p['type'].strip() or p['type'] != p['type'].strip() or ' ' in p['type']):
-            errors.append("type %r is not a worker type: give one word such as ecs, process, docker or kubernetes"
-                          % p['type'])
-        if p['concurrency_limit'] is not None and p['concurrency_limit'] < -1:
-            errors.append("concurrency_limit must be 0 or more, or -1 to remove the limit (got %d)"
-                          % p['concurrency_limit'])
-        if p['base_job_template'] is not None:
-            err = shape_error(p['base_job_template'])
-            if err:
-                errors.append(err)
-        for key in p['job_variables'] or {}:
-            if not isinstance(key, str) or not key:
-                errors.append("job_variables keys must be variable names (got %r)" % (key,))
-        if p['recreate'] and not p['type']:
-            errors.append("recreate needs type: it says what type the pool is re-created with")
+        errors = work_pool_problems(self.params)
         if errors:
             self.fail("; ".join(errors))
 

@@ -143,7 +143,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.ownership import (
     kept_message,
     kept_result,
 )
-from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect import PrefectModule, validate_name
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.prefect import PrefectModule, work_queue_problems
 
 
 class WorkQueueModule(PrefectModule):
@@ -158,13 +158,7 @@ class WorkQueueModule(PrefectModule):
     )
 
     def validate(self):
-        p = self.params
-        errors = [e for e in (validate_name(p['name'], "name"), validate_name(p['work_pool'], "work_pool")) if e]
-        if p['priority'] is not None and p['priority'] < 1:
-            errors.append("priority must be 1 (highest) or more (got %d)" % p['priority'])
-        if p['concurrency_limit'] is not None and p['concurrency_limit'] < -1:
-            errors.append("concurrency_limit must be 0 or more, or -1 to remove the limit (got %d)"
-                          % p['concurrency_limit'])
+        errors = work_queue_problems(self.params)
         if errors:
             self.fail("; ".join(errors))
 

@@ -14,8 +14,11 @@ description:
     checks its argument spec (entry point C(main), as M(ansible.builtin.validate_argument_spec) would), rejects
     variables of the role's prefix that neither the spec nor the role's published facts know (a misspelt name, each
     with the closest valid one), and runs the role's Python checks (plugins/module_utils/role_inputs.py), which are
-    the static checks of the modules the role calls, with the messages naming the role variables.
-  - Reads and writes nothing. C(playbooks/site.yml) runs it once for every role of the site before any change; each
+    the static checks of the modules the role calls, with the messages naming the role variables; values inside lists
+    (work queues, other pools, deployments and their schedules, ECR repositories, task definition entries) included.
+  - When those pass, inputs only a server can judge are read - a pool type the bundled templates do not know, or job
+    variables - with the pool module in check mode in the host's Prefect workspace (see M(prefect_ops.ecs.site_context)).
+  - Writes nothing. C(playbooks/site.yml) runs it once for every role of the site before any change; each
     role runs it for itself when used alone.
   - Values a role takes from an earlier role's facts (a cluster ARN, role ARNs) are checked when that role runs.
   - This is an action plugin. It runs on the controller.
@@ -62,11 +65,6 @@ problems:
   sample: {"ecs_events": ["ecs_events_name (rule <name>-task-state-changes): the EventBridge rule name ... is 67 characters, over the limit of 64"]}
 checked:
   description: The roles checked.
-  returned: always
-  type: list
-  elements: str
-preflight_tasks:
-  description: The roles of O(roles) whose remaining checks are still asserts of their C(tasks/preflight.yml).
   returned: always
   type: list
   elements: str

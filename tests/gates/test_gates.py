@@ -52,7 +52,7 @@ def test_action_groups_name_existing_modules():
 
 def test_every_role_has_argument_specs_and_runs_in_the_hosts_context_preflight_first():
     """Each role depends on site_context (the host's context, before its argument spec is checked: its defaults read
-    it), then runs every task with the context as module_defaults, its preflight first."""
+    it), then runs every task with the context as module_defaults, its input checks first (the preflight action)."""
     for role in sorted((REPO / "roles").iterdir()):
         assert (role / "meta" / "argument_specs.yml").is_file(), role.name
         if role.name == "site_context":
@@ -66,8 +66,8 @@ def test_every_role_has_argument_specs_and_runs_in_the_hosts_context_preflight_f
             "group/prefect_ops.ecs.prefect": "{{ prefect_ecs_context.prefect }}"}, \
             f"{role.name}: every task runs in the one block that carries the host's context"
         first = tasks[0]["block"][0]
-        assert "preflight.yml" in str(first.get("ansible.builtin.include_tasks")), \
-            f"{role.name}: the block must start with the preflight"
+        assert first.get("prefect_ops.ecs.preflight") == {"roles": [role.name], "argument_spec": False}, \
+            f"{role.name}: the block must start with the preflight (action prefect_ops.ecs.preflight on the role)"
 
 
 def test_changelog_fragments_pass_antsibull_changelog_lint():

@@ -384,7 +384,7 @@ def test_bad_input_fails_before_any_change_naming_the_field(aws_proxy, tmp_path,
         # every definition is checked before the first is registered: the valid pool default is not registered
         "fargate-pair": (case("fargate-pair", ecs_flow_run_task_definitions_images=[
             {"name": "etl", "image": "a:1", "cpu": 256, "memory": 4096}]),
-            ["cpu 256 with memory 4096", "entry etl of ecs_flow_run_task_definitions_images"]),
+            ["memory 4096 MiB with cpu 256", "ecs_flow_run_task_definitions_images[0].memory"]),
         "family-too-long": (case("family-too-long", ecs_flow_run_task_definitions_family="f" * 256), ["family", "255", "ecs_flow_run_task_definitions_family"]),
     }
     inv = inventory(tmp_path, {name: host for name, (host, _expected) in cases.items()})

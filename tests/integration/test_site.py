@@ -101,7 +101,7 @@ def test_roles_of_a_later_play_check_their_own_inputs(aws_proxy, site_name, conv
     result = run_playbook(plays, extra_vars={"prefect_ecs_name": site_name, "ecs_verify_worker_timeout": 0})
     assert result.rc != 0
     failed = [t for t in result.tasks() if t.get("failed")]
-    assert [t["task"] for t in failed] == ["prefect_ops.ecs.ecs_cluster : Check the inputs (unknown variables, the modules' own checks)"]
+    assert [t["task"] for t in failed] == ["prefect_ops.ecs.ecs_cluster : Check inputs (done already when site.yml's preflight pass ran)"]
     assert "ecs_cluster_nmae" in failed[0]["msg"] and result.changed() == 0 and aws_proxy.mutating(mark) == []
 
 

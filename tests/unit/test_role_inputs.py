@@ -84,8 +84,10 @@ def test_verify_uses_the_actions_own_checks():
                      "ecs_verify_worker_timeout", "ecs_verify_pool"]
 
 
-def test_a_role_whose_checks_are_still_asserts_has_none_here():
-    assert r.problems("ecs_iam", {}) == []
+def test_every_role_of_the_collection_has_its_checks_here():
+    from pathlib import Path
+    roles = {d.name for d in (Path(__file__).resolve().parents[2] / "roles").iterdir()} - {"site_context"}
+    assert set(r.CHECKS) == roles
 
 
 @pytest.fixture
@@ -111,7 +113,7 @@ def preflight():
 def test_action_passes_the_roles_defaults(preflight):
     res = preflight({"prefect_ecs_name": "s1"}, ["ecs_cluster", "ecs_log_groups", "ecs_events"])
     assert not res.get("failed"), res
-    assert res["problems"] == {} and res["preflight_tasks"] == []
+    assert res["problems"] == {} and res["checked"] == ["ecs_cluster", "ecs_log_groups", "ecs_events"]
 
 
 def test_action_reports_every_role_at_once_spec_unknown_names_and_module_checks(preflight):
@@ -126,7 +128,7 @@ def test_action_reports_every_role_at_once_spec_unknown_names_and_module_checks(
     assert res["problems"]["ecs_log_groups"][0].startswith("ecs_log_groups_retention_days: 8 days")
     # the argument spec (as validate_argument_spec checks it): an int that is not one
     assert "ecs_events_max_receive_count" in res["problems"]["ecs_events"][0]
-    assert res["preflight_tasks"] == ["ecs_iam"] and "ecs_iam" not in res["problems"]
+    assert "ecs_iam" not in res["problems"]
     assert res["msg"].splitlines()[0].startswith("ecs_cluster: unknown variable ecs_cluster_nmae")
 
 
@@ -143,3 +145,269 @@ def test_action_refuses_a_role_that_is_not_the_collections(preflight):
     from ansible.errors import AnsibleActionFail
     with pytest.raises(AnsibleActionFail, match="not a role of prefect_ops.ecs"):
         preflight({}, ["no_such_role"])
+
+
+CONTEXT = {"region": "us-east-1", "partition": "aws", "account": "123456789012", "api_url": "http://127.0.0.1:4200/api",
+           "api_auth": "auth_string"}
+
+
+def test_action_worker_service_defaults_pass_and_bad_values_name_the_role_variables(preflight):
+    ok = preflight({"prefect_ecs_name": "s1", "prefect_ecs_context": CONTEXT}, ["ecs_worker_service", "ecs_warm_lane"])
+    assert not ok.get("failed"), ok
+    res = preflight({"prefect_ecs_name": "s1", "prefect_ecs_context": dict(CONTEXT, api_url=""),
+                     "ecs_worker_service_cpu": 512, "ecs_worker_service_memory": 512,
+                     "ecs_worker_service_desired_count": -1, "ecs_worker_service_env": {"PREFECT_API_KEY": "x"},
+                     "ecs_worker_service_subnet_ids": ["sn-1"], "ecs_worker_service_security_group_ids": ["default"]},
+                    ["ecs_worker_service"])
+    heads = sorted(p.split(":", maxsplit=1)[0] for p in res["problems"]["ecs_worker_service"])
+    assert heads == ["ecs_worker_service_api_url", "ecs_worker_service_desired_count", "ecs_worker_service_env",
+                     "ecs_worker_service_memory", "ecs_worker_service_security_group_ids[0]",
+                     "ecs_worker_service_subnet_ids[0]"], res["problems"]
+    memory = [p for p in res["problems"]["ecs_worker_service"] if p.startswith("ecs_worker_service_memory")][0]
+    assert "set ecs_worker_service_memory to 1024, 2048, 3072, 4096" in memory
+    # the worker container as the role builds it (vars/main.yml, templated by the action) goes through
+    # ecs_task_definition's checks
+    res = preflight({"prefect_ecs_name": "s1", "prefect_ecs_context": CONTEXT, "ecs_worker_service_image": ""},
+                    ["ecs_worker_service"])
+    assert res["problems"] == {"ecs_worker_service": [
+        "ecs_worker_service_image: every container needs an image (e.g. prefecthq/prefect:3-python3.12)"]}
+
+
+def test_worker_service_leaves_what_earlier_roles_publish_to_the_run_and_checks_the_container():
+    values = {"ecs_worker_service_state": "present", "ecs_worker_service_api_url": "http://x/api",
+              "ecs_worker_service_family": "s1-worker", "ecs_worker_service_name": "s1-workers",
+              "ecs_worker_service_cpu": 512, "ecs_worker_service_memory": 1024, "ecs_worker_service_keep_revisions": 5,
+              "ecs_worker_service_desired_count": 1, "ecs_worker_service_wait_timeout": 600, "ecs_worker_service_limit": 0,
+              "ecs_worker_service_cluster": "", "ecs_worker_service_subnet_ids": [], "ecs_worker_service_security_group_ids": [],
+              "ecs_worker_service_image": "img", "ecs_worker_service_env": {}, "ecs_worker_service_tags": {}}
+    assert r.ecs_worker_service(values) == []
+    container = {"name": "prefect-worker", "image": "", "essential": True}
+    assert r.ecs_worker_service(dict(values, __ecs_worker_service_container=container)) == [
+        "ecs_worker_service_image: every container needs an image (e.g. prefecthq/prefect:3-python3.12)"]
+
+
+def test_warm_lane_is_checked_only_when_on_and_with_prefects_pool_name_rules():
+    values = {"ecs_warm_lane_enabled": True, "ecs_warm_lane_state": "present", "ecs_warm_lane_pool": "prefect-warm",
+              "ecs_warm_lane_slots": -1, "ecs_warm_lane_image": "", "ecs_warm_lane_cpu": 256, "ecs_warm_lane_memory": 4096,
+              "ecs_warm_lane_service_name": "a b", "ecs_warm_lane_family": "ok"}
+    heads = [p.split(" ", maxsplit=1)[0] for p in r.ecs_warm_lane(values)]
+    assert heads == ["ecs_warm_lane_pool:", "ecs_warm_lane_slots:", "ecs_warm_lane_image:", "ecs_warm_lane_memory:",
+                     "ecs_warm_lane_service_name:"]
+    assert r.ecs_warm_lane(dict(values, ecs_warm_lane_enabled=False)) == []
+
+
+def test_flow_run_task_definitions_checks_every_entry_before_the_first_is_registered():
+    prefix = "ecs_flow_run_task_definitions"
+    values = {"prefect_ecs_name": "s1", prefix + "_family": "s1-flow-run", prefix + "_image": "img", prefix + "_cpu": 256,
+              prefix + "_memory": 8192, prefix + "_keep_revisions": 0, prefix + "_state": "present", prefix + "_tags": {},
+              prefix + "_images": [{"name": "gpu", "image": "x", "cpu": 4096, "memory": 8192}, {"name": "gpu"}, "bad"]}
+    heads = [p.split(":", maxsplit=1)[0] for p in r.ecs_flow_run_task_definitions(values)]
+    assert heads == [prefix + "_images[1].name", prefix + "_images[2]", prefix + "_keep_revisions", prefix + "_memory",
+                     prefix + "_images[1].image", prefix + "_images[1].memory"]
+    # an entry being removed needs no image or size
+    values.update({prefix + "_memory": 512, prefix + "_keep_revisions": 1,
+                   prefix + "_images": [{"name": "old", "state": "absent", "cpu": 1, "memory": 1}]})
+    assert r.ecs_flow_run_task_definitions(values) == []
+
+
+POOLS = {"prefect_work_pools_name": "s1", "prefect_work_pools_concurrency_limit": -1, "prefect_work_pools_job_variables": {},
+         "prefect_work_pools_queues": [], "prefect_work_pools_extra": [], "prefect_work_pools_subnet_ids": [],
+         "prefect_work_pools_vpc_id": "", "prefect_work_pools_security_group_ids": [], "prefect_work_pools_state": "present"}
+
+
+def test_work_pools_check_every_pool_and_queue_of_the_lists_with_the_modules_checks():
+    values = dict(POOLS, prefect_work_pools_name="prefect-pool", prefect_work_pools_concurrency_limit=-5,
+                  prefect_work_pools_queues=[{"name": "ok", "priority": 0}, "bad"],
+                  prefect_work_pools_extra=[{"name": "side/1", "queues": [{"name": "q", "concurrency_limit": "x"}]},
+                                            {"name": "dev", "type": "docker"}],
+                  prefect_work_pools_subnet_ids=["subnet-1"])
+    problems = r.prefect_work_pools(values)
+    heads = [p.split(" ", maxsplit=1)[0].rstrip(":") for p in problems]
+    assert heads == ["prefect_work_pools_name", "prefect_work_pools_concurrency_limit",
+                     "prefect_work_pools_queues[0].priority", "prefect_work_pools_queues[1]",
+                     "prefect_work_pools_extra[0].type", "prefect_work_pools_extra[0].name",
+                     "prefect_work_pools_extra[0].queues[0].concurrency_limit",
+                     "prefect_work_pools_vpc_id", "prefect_work_pools_security_group_ids"], problems
+    assert "starts with 'prefect'" in problems[0]
+
+
+def test_work_pools_read_on_the_server_only_what_the_bundled_templates_cannot_judge():
+    assert r.prefect_work_pools_reads(POOLS) == []
+    reads = r.prefect_work_pools_reads(dict(POOLS, prefect_work_pools_job_variables={"cpu": 1024}, prefect_work_pools_extra=[
+        {"name": "k", "type": "kubernetes"}, {"name": "p", "type": "process"}, {"name": "gone", "type": "x", "state": "absent"}]))
+    assert [(x["field"], x["params"]) for x in reads] == [
+        ("prefect_work_pools_name", {"name": "s1", "type": "ecs", "job_variables": {"cpu": 1024}}),
+        ("prefect_work_pools_extra[0]", {"name": "k", "type": "kubernetes"})]
+    assert {x["module"] for x in reads} == {"prefect_ops.ecs.prefect_work_pool"}
+    assert r.prefect_work_pools_reads(dict(POOLS, prefect_work_pools_state="absent", prefect_work_pools_job_variables={"a": 1})) == []
+
+
+SITE_ROLES = ["ecs_network", "prefect_api_secret", "ecs_cluster", "ecs_log_groups", "ecs_events", "ecs_iam",
+              "ecs_flow_run_task_definitions", "prefect_work_pools", "prefect_deployments", "ecs_worker_service",
+              "ecs_warm_lane", "ecs_verify"]
+
+
+@pytest.fixture
+def fixture_network():
+    """The network IDs the local inventory looks up in the environment (the stack's fixture when it runs); given
+    here, since a lookup needs Ansible's plugin loader, which these unit tests do not start."""
+    return {"ecs_network_vpc_id": "vpc-0123456789abcdef0",
+            "ecs_network_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+            "ecs_network_security_group_ids": ["sg-0123456789abcdef0"]}
+
+
+def local_inventory_vars(network):
+    """The local inventory's group variables, loaded as Ansible loads an inventory (its templates trusted)."""
+    from pathlib import Path
+
+    from ansible.parsing.dataloader import DataLoader
+    path = Path(__file__).resolve().parents[2] / "inventories" / "local" / "hosts.yml"
+    hosts = DataLoader().load_from_file(str(path), trusted_as_template=True)
+    return dict(hosts["prefect_ecs"]["vars"], **network, prefect_ecs_name="s1",
+                prefect_ecs_context=dict(CONTEXT, prefect={"api_url": CONTEXT["api_url"], "api_key": "",
+                                                           "auth_string": "admin:pass"}))
+
+
+def test_action_passes_the_local_inventory_for_every_role_reading_nothing(preflight, monkeypatch, fixture_network):
+    from ansible_collections.prefect_ops.ecs.plugins.action import preflight as plugin
+    monkeypatch.setattr(plugin.ActionModule, "_execute_module", lambda *a, **k: pytest.fail("read the server"))
+    values = local_inventory_vars(fixture_network)
+    # the inventory's extra pool is a process pool without job variables, its deployment an ECS one: nothing to read
+    res = preflight(values, SITE_ROLES)
+    assert not res.get("failed"), res["msg"]
+    assert res["checked"] == SITE_ROLES
+
+
+def test_action_reads_the_server_for_a_pool_type_it_cannot_judge(preflight, monkeypatch, fixture_network):
+    from ansible_collections.prefect_ops.ecs.plugins.action import preflight as plugin
+    calls = []
+
+    def execute(self, module_name, module_args, task_vars):
+        calls.append((module_name, dict(module_args), self._task.check_mode))
+        return {"failed": True, "msg": "type 'no-such-worker' is not a worker type this server knows"}
+    monkeypatch.setattr(plugin.ActionModule, "_execute_module", execute)
+    values = dict(local_inventory_vars(fixture_network), prefect_work_pools_extra=[{"name": "side", "type": "no-such-worker"}])
+    res = preflight(values, ["prefect_work_pools"])
+    assert res["problems"] == {"prefect_work_pools": [
+        "prefect_work_pools_extra[0]: type 'no-such-worker' is not a worker type this server knows"]}
+    # the pool module, in check mode, in the host's Prefect workspace
+    args = {"name": "side", "type": "no-such-worker", "api_url": CONTEXT["api_url"], "api_key": "", "auth_string": "admin:pass"}
+    assert calls == [("prefect_ops.ecs.prefect_work_pool", args, True)]
+
+
+def test_action_names_a_network_value_wrong_for_every_role_that_takes_it(preflight, fixture_network):
+    res = preflight(dict(local_inventory_vars(fixture_network), ecs_network_security_group_ids=[]), SITE_ROLES)
+    assert sorted(res["problems"]) == ["ecs_network", "ecs_worker_service", "prefect_work_pools"]
+    assert res["problems"]["ecs_network"][0].startswith("ecs_network_security_group_ids: ecs_network_mode=adopt needs")
+
+
+SECRET = {"prefect_ecs_name": "s1", "prefect_ecs_tags": {}, "prefect_ecs_context": CONTEXT,
+          "prefect_api_secret_state": "present", "prefect_api_secret_store": "secretsmanager",
+          "prefect_api_secret_kind": "auth_string", "prefect_api_secret_value": "admin:pass", "prefect_api_secret_arn": "",
+          "prefect_api_secret_name": "prefect-ops/s1/PREFECT_API_AUTH_STRING", "prefect_api_secret_description": "d",
+          "prefect_api_secret_kms_key_arn": "", "prefect_api_secret_recovery_window_days": 7, "prefect_api_secret_tags": {}}
+ADOPTED = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect-ops/x/PREFECT_API_KEY-AbC123"
+
+
+def test_secret_checks_the_store_name_value_key_and_adopted_arn_without_printing_the_value():
+    assert r.prefect_api_secret(SECRET) == []
+    assert r.prefect_api_secret(dict(SECRET, prefect_api_secret_arn=ADOPTED, prefect_api_secret_value="")) == []
+    # the ARN this role manages, left by an earlier run of the play, is no adoption
+    own = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect-ops/s1/PREFECT_API_AUTH_STRING-AbC123"
+    assert r.prefect_api_secret(dict(SECRET, prefect_api_secret_arn=own)) == []
+    problems = r.prefect_api_secret(dict(SECRET, prefect_api_secret_value="", prefect_api_secret_kind="api_key",
+                                         prefect_api_secret_name="x-abcdef", prefect_api_secret_recovery_window_days=3,
+                                         prefect_api_secret_kms_key_arn="alias/mine",
+                                         prefect_api_secret_tags={"prefect-ops:site": "other"}))
+    heads = [p.split(":", maxsplit=1)[0] for p in problems]
+    assert heads == ["prefect_api_secret_recovery_window_days", "prefect_api_secret_kms_key_arn", "prefect_api_secret_name",
+                     "prefect_api_secret_tags", "prefect_api_secret_value"], problems
+    assert "PREFECT_API_KEY" in problems[-1]
+    secret = "s3cr3t-value-never-printed"
+    assert secret not in str(r.prefect_api_secret(dict(SECRET, prefect_api_secret_value=secret * 3000)))
+    for arn, needle in ((ADOPTED.replace("arn:aws:", "arn:aws-cn:"), "partition aws-cn"),
+                        (ADOPTED.replace("us-east-1", "eu-west-1"), "region eu-west-1"),
+                        ("arn:aws:ssm:us-east-1:123456789012:parameter/x", "not a valid secretsmanager secret ARN"),
+                        (ADOPTED[:-7], "no 6-character suffix")):
+        [problem] = r.prefect_api_secret(dict(SECRET, prefect_api_secret_arn=arn))
+        assert problem.startswith("prefect_api_secret_arn: ") and needle in problem, problem
+    ssm = dict(SECRET, prefect_api_secret_store="ssm", prefect_api_secret_name="/aws/x")
+    assert r.prefect_api_secret(ssm)[0].startswith("prefect_api_secret_name: '/aws/x' is not an SSM parameter name")
+
+
+IAM = {"ecs_iam_state": "present", "ecs_iam_execution_role_name": "s1-us-east-1-execution",
+       "ecs_iam_worker_task_role_name": "s1-us-east-1-worker", "ecs_iam_flow_run_task_role_name": "s1-us-east-1-flow-run",
+       "ecs_iam_path": "/", "ecs_iam_execution_role_arn": "", "ecs_iam_worker_task_role_arn": "",
+       "ecs_iam_flow_run_task_role_arn": "", "ecs_iam_pass_role_arns": [], "ecs_iam_secret_arn": "",
+       "ecs_iam_secret_kms_key_arn": "", "ecs_iam_flow_run_task_role_create": True,
+       "ecs_iam_flow_run_managed_policy_arns": [], "ecs_iam_flow_run_inline_policies": {},
+       "ecs_iam_events_policy_statement": []}
+
+
+def test_iam_checks_names_arns_and_that_nothing_is_granted_on_every_resource():
+    assert r.ecs_iam(IAM) == []
+    problems = r.ecs_iam(dict(IAM, ecs_iam_execution_role_name="p" * 70, ecs_iam_path="prefect",
+                              ecs_iam_worker_task_role_arn="my-role", ecs_iam_pass_role_arns=["arn:aws:iam::123456789012:role/*"],
+                              ecs_iam_secret_arn="my-secret", ecs_iam_flow_run_managed_policy_arns=["S3ReadOnly"],
+                              ecs_iam_flow_run_inline_policies={"a b": {"Version": "2012-10-17"}},
+                              ecs_iam_events_policy_statement={"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}))
+    heads = [p.split(":", maxsplit=1)[0] for p in problems]
+    assert heads == ["ecs_iam_execution_role_name", "ecs_iam_worker_task_role_arn", "ecs_iam_path", "ecs_iam_pass_role_arns",
+                     "ecs_iam_secret_arn", "ecs_iam_flow_run_managed_policy_arns[0]",
+                     "ecs_iam_flow_run_inline_policies['a b']", "ecs_iam_flow_run_inline_policies['a b']",
+                     "ecs_iam_events_policy_statement[0]"], problems
+    assert "64" in problems[0] and "shorten ecs_iam_name_prefix" in problems[0]
+
+
+NETWORK = {"ecs_network_mode": "create", "ecs_network_state": "present", "ecs_network_name_prefix": "s1",
+           "ecs_network_vpc_cidr": "10.42.0.0/16", "ecs_network_private_subnet_cidrs": ["10.42.0.0/19", "10.42.32.0/19"],
+           "ecs_network_availability_zones": [], "ecs_network_egress": "nat", "ecs_network_public_subnet_cidr": "10.42.128.0/24",
+           "ecs_network_endpoint_services": ["ecr.api"], "ecs_network_worker_egress_rules": [{"proto": "all"}]}
+
+
+def test_network_address_plan_is_checked_with_real_cidr_arithmetic():
+    assert r.ecs_network(NETWORK) == []
+    problems = r.ecs_network(dict(NETWORK, ecs_network_public_subnet_cidr="10.42.0.1/24", ecs_network_availability_zones=["a"]))
+    assert [p.split(":", maxsplit=1)[0] for p in problems] == [
+        "ecs_network_public_subnet_cidr", "ecs_network_availability_zones"], problems
+    assert "has host bits set" in problems[0]
+    problems = r.ecs_network(dict(NETWORK, ecs_network_private_subnet_cidrs=["10.42.0.0/19", "10.42.16.0/20", "10.43.0.0/24"]))
+    assert problems == ["ecs_network_private_subnet_cidrs[1]: 10.42.16.0/20 overlaps 10.42.0.0/19 "
+                        "(ecs_network_private_subnet_cidrs[0])",
+                        "ecs_network_private_subnet_cidrs[2]: 10.43.0.0/24 is not inside the VPC's 10.42.0.0/16"]
+    adopt = {"ecs_network_mode": "adopt", "ecs_network_state": "present", "ecs_network_vpc_id": "vpc-12345678",
+             "ecs_network_subnet_ids": ["subnet-x"], "ecs_network_security_group_ids": []}
+    assert [p.split(":", maxsplit=1)[0] for p in r.ecs_network(adopt)] == [
+        "ecs_network_subnet_ids[0]", "ecs_network_security_group_ids"]
+
+
+DEPLOYMENTS = {"prefect_ecs_name": "s1", "prefect_ecs_tags": {}, "prefect_deployments_state": "present",
+               "prefect_deployments_ecr_keep_images": 30, "prefect_deployments_ecr_tags": {},
+               "prefect_deployments_work_pool": "s1", "prefect_deployments_task_definition_arns": {},
+               "prefect_deployments_list": [{"name": "hello", "flow_name": "hello", "entrypoint": "flows/hello.py:hello",
+                                             "schedules": [{"cron": "0 * * * *"}]}],
+               "prefect_deployments_ecr_repositories": [{"name": "s1/flows"}]}
+
+
+def test_deployments_run_the_deployment_and_repository_modules_checks_on_every_item():
+    assert r.prefect_deployments(DEPLOYMENTS) == []
+    bad = dict(DEPLOYMENTS, prefect_deployments_list=[
+        {"name": "a/b", "flow_name": "hello", "entrypoint": "flows/hello.py", "schedules": [{"cron": "every day"}],
+         "concurrency_limit": 0, "colour": "red"},
+        {"name": "ok", "flow_name": "hello", "entrypoint": "flows/hello.py:hello", "work_pool": "p%"},
+        {"name": "ok", "flow_name": "hello", "entrypoint": "flows/hello.py:hello"}],
+        prefect_deployments_ecr_repositories=[{"name": "Flows"}, {"name": "s1/x", "image_tag_mutability": "sometimes"}])
+    problems = r.prefect_deployments(bad)
+    heads = [p.split(" ", maxsplit=1)[0].rstrip(":") for p in problems]
+    assert heads == ["prefect_deployments_list[0]", "prefect_deployments_list[0].name",
+                     "prefect_deployments_list[0].entrypoint", "prefect_deployments_list[0].schedules[0].cron",
+                     "prefect_deployments_list[0].concurrency_limit", "prefect_deployments_list[1].work_pool",
+                     "prefect_deployments_list[2]", "prefect_deployments_ecr_repositories[0].name",
+                     "prefect_deployments_ecr_repositories[1].image_tag_mutability"], problems
+
+
+def test_action_gives_the_checks_the_hosts_context(preflight, fixture_network):
+    # an adopted secret of another region than the host's context (prefect_ecs_context, not a role option)
+    res = preflight(dict(local_inventory_vars(fixture_network), prefect_api_secret_arn=ADOPTED.replace("us-east-1", "eu-west-1")),
+                    ["prefect_api_secret"])
+    assert res["failed"] and "but the site runs in us-east-1" in res["msg"], res
