@@ -10,7 +10,8 @@ sit beside them. Values a role takes from an earlier role's facts (a cluster ARN
 role runs, not here: they do not exist yet.
 
 Each check takes ``values`` (the role's options, validated by its argument spec, plus the site variables
-``prefect_ecs_name``, ``prefect_ecs_tags`` and the host's ``prefect_ecs_context``) and returns a list of problems, each naming the variable and the fix.
+``prefect_ecs_name``, ``prefect_ecs_tags`` and the host's ``prefect_ecs_context``) and returns a list of problems,
+each naming the variable and the fix.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,9 +21,9 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import cloudwatch_log_group as log_group
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecr_repository as ecr
-from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs_cluster as cluster
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs_service as service
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs_task_definition as task_definition
@@ -36,8 +37,8 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils import verify
 def rename(problem, fields):
     """`problem` of a module with its options named as the role variables of `fields` (option -> variable).
 
-    The option a problem starts with (``name: ...``, ``clusters[0]: ...``, ``name 'x' contains ...``, a key of `fields` such as
-    ``container_definitions[0].image``) is renamed, the longest key first, and so is every other mention of a mapped
+    The option a problem starts with (``name: ...``, ``clusters[0]: ...``, ``name 'x' contains ...``, a key of
+    `fields` such as ``container_definitions[0].image``) is renamed, the longest key first, and so is every other mention of a mapped
     option that holds an underscore (``rule_name``), or that follows "built from", "shorten" or "set" (``name``): a
     plain word such as "name" elsewhere is left as it is.
     """
