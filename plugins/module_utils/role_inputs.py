@@ -83,6 +83,14 @@ def unique(problems):
     return out
 
 
+def unknown_keys(item, keys, where):
+    """The problem of a list item's keys that the role does not know, or None."""
+    unknown = sorted(set(item) - set(keys))
+    if unknown:
+        return "%s has unknown key(s) %s (valid: %s)" % (where, ", ".join(unknown), ", ".join(keys))
+    return None
+
+
 def site_tags(values, own):
     """The tags a role passes: the site's tags, then the role's."""
     return dict(values.get("prefect_ecs_tags") or {}, **(own or {}))
@@ -159,9 +167,11 @@ def ecs_verify(values):
 CREDENTIAL_ENV = ("PREFECT_API_KEY", "PREFECT_API_AUTH_STRING")
 
 
-def ecs_worker_service(values, prefix="ecs_worker_service"):
+def ecs_worker_service(values):
     """The worker's task definition and service as the role registers and converges them (its container as the role
     builds it, ``__ecs_worker_service_container``), checked by ecs_task_definition's and ecs_service's own checks."""
+    prefix = "ecs_worker_service"
+
     def var(key):
         return values.get("%s_%s" % (prefix, key))
 
@@ -614,9 +624,7 @@ def prefect_deployments(values):
         if not isinstance(entry, dict):
             problems.append("%s: must be a mapping with name, flow_name and entrypoint (got %r)" % (where, entry))
             continue
-        unknown = sorted(set(entry) - set(ENTRY_KEYS))
-        if unknown:
-            problems.append("%s has unknown key(s) %s (valid: %s)" % (where, ", ".join(unknown), ", ".join(ENTRY_KEYS)))
+        problems.append(unknown_keys(entry, ENTRY_KEYS, where))
         for field in ("name", "flow_name"):
             if entry.get(field) is None:
                 problems.append("%s.%s is missing: give the %s" % (where, field, "deployment name" if field == "name"
@@ -676,9 +684,7 @@ def prefect_deployments(values):
         if not isinstance(repository, dict):
             problems.append("%s: must be a mapping with at least a name (got %r)" % (where, repository))
             continue
-        unknown = sorted(set(repository) - set(REPOSITORY_KEYS))
-        if unknown:
-            problems.append("%s has unknown key(s) %s (valid: %s)" % (where, ", ".join(unknown), ", ".join(REPOSITORY_KEYS)))
+        problems.append(unknown_keys(repository, REPOSITORY_KEYS, where))
         if repository.get("name") in names_seen:
             problems.append("%s.name %r appears twice in %s_ecr_repositories" % (where, repository.get("name"), prefix))
         names_seen.add(repository.get("name"))
