@@ -167,7 +167,10 @@ class ActionModule(ActionBase):
 
         result.update(changed=False, report=report, checks=v.summary(report),
                       failed_checks=["%s: %s" % (c["check"], c["detail"]) for c in v.failed(report)],
-                      ansible_facts={"ecs_verify_report": report})
+                      ansible_facts={"ecs_verify_report": report},
+                      # the report is printed, as a debug task's result is ("<status> | <check> | <detail>")
+                      lines=["%s | %s | %s" % (c["status"], c["check"], c["detail"]) for c in report],
+                      _ansible_verbose_always=True)
         return result
 
     def _role_state(self, arn, aws, task_vars):

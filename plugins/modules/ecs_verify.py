@@ -160,6 +160,11 @@ checks:
   description: "Check name -> its status, or C(<status>: <detail>) for a check that did not pass."
   returned: success
   type: dict
+lines:
+  description: "C(<status> | <check> | <detail>) of each check, in the order of RV(report); the result is always printed."
+  returned: success
+  type: list
+  elements: str
 failed_checks:
   description: "C(<check>: <detail>) of each check that failed (empty when none did)."
   returned: success

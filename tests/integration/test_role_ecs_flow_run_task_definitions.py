@@ -21,8 +21,7 @@ from stacktools.stack import PatientPrefectAPI
 from stacktools.worker import Worker
 
 ROLE = "prefect_ops.ecs.ecs_flow_run_task_definitions"
-PUBLISH = "Publish the flow-run task definition ARNs for later roles"
-CHANGES = "Record what this role changed (the site summary prints it)"
+PUBLISH = CHANGES = "Publish the flow-run task definition ARNs and what this role changed"
 PREFECT_IMAGE = "prefecthq/prefect:3.8.8-python3.11"
 CREDENTIALS = {"PREFECT_API_KEY", "PREFECT_API_AUTH_STRING"}
 OWNER = {"prefect-ops:managed-by": "prefect_ops.ecs"}

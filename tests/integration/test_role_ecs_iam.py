@@ -15,7 +15,7 @@ import yaml
 from stacktools.ansible_run import run_playbook
 
 ROLE = "prefect_ops.ecs.ecs_iam"
-PUBLISH = "Publish the role ARNs for later roles"
+PUBLISH = "Publish the role ARNs and what this role changed"
 EXEC_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 UNSCOPED = {"ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition",
             "ec2:DescribeSubnets", "ec2:DescribeVpcs"}

@@ -42,8 +42,7 @@ def ok(result):
 
 
 def published(result, host) -> dict:
-    for task in ("Publish the created network for later roles", "Publish the adopted network",
-                 "Publish the given network (mode none, no AWS call)"):
+    for task in ("Publish the created network for later roles", "Publish the network and what this role changed"):
         try:
             res = result.task(task, host)
         except KeyError:

@@ -24,6 +24,8 @@ from stacktools.aws_actions import is_mutating
 SITE = REPO / "playbooks" / "site.yml"
 TEARDOWN = REPO / "playbooks" / "teardown.yml"
 REPORT = "Build the report"
+# site.yml's last task: prints the summary, then fails the host when a check failed that the run would not fix
+SUMMARY = "Summarise what exists and what this run changed"
 SERVICE_ACTIVE = "worker service active"
 RUNNING = "worker service running = desired"
 TASK_DEFINITION = "worker task definition registered"
@@ -129,16 +131,16 @@ def test_checks_pass_on_a_converged_site_and_fail_naming_what_broke(aws_proxy, a
         assert audit.stats["noaction"]["failures"] == 1
         assert [h for h in sites if audit.stats[h]["failures"]] == ["noaction"]
         for case in sites:
-            summary = audit.task("Summary of what exists and what changed", case)["prefect_ecs_summary"]
+            summary = audit.task(SUMMARY, case)["ansible_facts"]["prefect_ecs_summary"]
             assert set(summary["checks"]) == set(c["check"] for c in audit.task(REPORT, case)["ansible_facts"]["ecs_verify_report"])
             assert len(summary["checks"]) == 7, summary["checks"]
-        summary = audit.task("Summary of what exists and what changed", "noaction")["prefect_ecs_summary"]
+        summary = audit.task(SUMMARY, "noaction")["ansible_facts"]["prefect_ecs_summary"]
         assert summary["checks"][ROLES] == "would be fixed", summary
         assert summary["checks"]["dead-letter queue empty"] == "fail", summary
         assert any(f.startswith(ROLES + ": ") and "sqs:ReceiveMessage" in f and "ecs_iam role would fix it" in f
                    for f in summary["findings"]), summary["findings"]
         assert "inline policies" in " ".join(summary["changed"]["ecs_iam"]), summary["changed"]
-        assert "dead-letter queue empty" in audit.task("Fail when a check of ecs_verify failed", "noaction")["msg"]
+        assert "dead-letter queue empty" in audit.task(SUMMARY, "noaction")["msg"]
         assert statuses(audit, "ok")[ROLES] == "pass"
         # the deregistered task definition: ecs_worker_service would register it again and update the service
         assert statuses(audit, "notd")[TASK_DEFINITION] == "would be fixed", report(audit, "notd")[TASK_DEFINITION]

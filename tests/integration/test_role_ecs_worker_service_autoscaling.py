@@ -120,7 +120,7 @@ def test_autoscaling_created_check_mode_predicts_max_converges_count_left_alone(
     assert predicted["actions"] == [f"register scalable target {resource_id(site)} (min 1, max 4)",
                                     f"put scaling policy {site}-workers-cpu", f"put scaling policy {site}-workers-memory"]
     assert predicted["diff"]["after"]["scalable_target"] == {"min_capacity": 1, "max_capacity": 4}
-    assert "autoscaling" in check.task("Record what this role changed (the site summary prints it)")["ansible_facts"][
+    assert "autoscaling" in check.task("Publish the worker service and what this role changed")["ansible_facts"][
         "ecs_worker_service_changes"]
 
     apply = run(site)

@@ -31,9 +31,8 @@ pytestmark = pytest.mark.stack
 
 ROLE = "prefect_ops.ecs.prefect_deployments"
 THEIRS = "community.aws.ecs_ecr"
-PUBLISH_URIS = "Publish the repository URIs for image builds and deployments"
-PUBLISH_DEPLOYMENTS = "Publish the deployments for later roles (flow_name/name -> id; null in check mode for a new one)"
-RECORD = "Record what this role changed (the site summary prints it)"
+# one task publishes the repository URIs, the deployments (flow_name/name -> id) and what the role changed
+PUBLISH_URIS = PUBLISH_DEPLOYMENTS = RECORD = "Publish the repository URIs and deployments and what this role changed"
 OWNERSHIP = {"prefect-ops:managed-by": "prefect_ops.ecs"}
 PREFECT_IMAGE = "prefecthq/prefect:3.8.8-python3.11"
 

@@ -20,7 +20,7 @@ SITE = REPO / "playbooks" / "site.yml"
 TEARDOWN = REPO / "playbooks" / "teardown.yml"
 
 
-def facts(result, task="Publish the cluster for later roles"):
+def facts(result, task="Publish the cluster and what this role changed"):
     return result.task(task)["ansible_facts"]
 
 

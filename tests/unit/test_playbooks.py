@@ -24,18 +24,19 @@ def test_site_lists_its_roles_once_for_the_preflight_pass_and_the_summary():
     p = play("site.yml")
     assert p["vars"]["__site_roles"] == run_order(p)
     context, preflight = p["pre_tasks"]
-    assert context["ansible.builtin.include_role"]["name"] == "prefect_ops.ecs.site_context" and "when" not in context
+    assert context["ansible.builtin.import_role"] == {"name": "prefect_ops.ecs.site_context", "tasks_from": "context",
+                                                      "rolespec_validate": False} and "when" not in context
     # one task checks every role's inputs
     assert "__site_roles" in preflight["prefect_ops.ecs.preflight"]["roles"]
     # which validated every role's argument spec: the roles are imported without validating it again
     assert all(t["ansible.builtin.import_role"]["rolespec_validate"] is False for t in p["tasks"])
-    [summary] = [t for t in p["post_tasks"] if "set_fact" in str(t)]
-    assert "__site_roles" in summary["vars"]["__site_changing"]
+    [summary] = p["post_tasks"]
+    assert summary["prefect_ops.ecs.site_summary"]["roles"] == "{{ __site_roles }}"
 
 
 def test_teardown_summarises_the_roles_it_runs_in_their_order():
     p = play("teardown.yml")
     [context] = p["pre_tasks"]
-    assert context["ansible.builtin.include_role"]["name"] == "prefect_ops.ecs.site_context" and "when" not in context
+    assert context["ansible.builtin.import_role"]["tasks_from"] == "context" and "when" not in context
     [summary] = p["post_tasks"]
     assert summary["vars"]["__site_roles"] == run_order(p)
