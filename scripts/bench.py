@@ -44,6 +44,14 @@ CONTROLLER_ONLY = {"ansible.builtin.set_fact", "set_fact", "ansible.builtin.asse
                    "ansible.builtin.meta", "meta"}
 
 
+def module_runs(task: dict) -> int:
+    """Module processes a task started: one per loop item; an action of this collection that runs modules itself
+    (preflight, ecs_verify) or none (site_context's STS call and site_summary run on the controller) says how many."""
+    if isinstance(task.get("module_runs"), int):
+        return task["module_runs"]
+    return len(task.get("results") or [task])
+
+
 def write(figures: dict) -> Path:
     path = Path(fr.bench_out_path())
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -134,7 +142,7 @@ def timed_run(proxy: ProxyControl, playbook, *, check: bool = False, **kwargs) -
     return {"s": round(wall, 1), "cpu_s": round(cpu, 1), "changed": result.changed(),
             "aws_calls": len(proxy.aws_calls(mark)),
             "mutating": [f"{m['service']}:{m['action']}" for m in proxy.mutating(mark)], "tasks": len(tasks),
-            "module_runs": sum(len(t.get("results") or [t]) for t in tasks if t.get("action") not in CONTROLLER_ONLY)}
+            "module_runs": sum(module_runs(t) for t in tasks if t.get("action") not in CONTROLLER_ONLY)}
 
 
 PAIRS = int(os.environ.get("BENCH_PAIRS", "3"))

@@ -32,16 +32,36 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.prefect_ops.ecs.plugins.filter.unknown_variables import unknown_variables
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import role_inputs
 
+try:
+    import boto3
+    import botocore.config
+except ImportError:
+    boto3 = None
+
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 # the site variables the checks read besides the role's options (the context: region, partition of the run)
 SITE_VARIABLES = ("prefect_ecs_name", "prefect_ecs_tags", "prefect_ecs_context")
 OPTIONS = ("roles", "argument_spec")
 
 
+def aws_client(service, aws):
+    """A boto3 client with the host's AWS module options (region, profile or keys: site_context's ``aws``); botocore's
+    standard retry mode (jittered backoff on throttling)."""
+    if boto3 is None:
+        raise AnsibleActionFail("preflight: reading AWS needs boto3 and botocore on the controller")
+    session = boto3.session.Session(profile_name=aws.get("profile") or None, region_name=aws.get("region"),
+                                    aws_access_key_id=aws.get("access_key") or None,
+                                    aws_secret_access_key=aws.get("secret_key") or None,
+                                    aws_session_token=aws.get("session_token") or None)
+    return session.client(service, config=botocore.config.Config(
+        retries={"mode": "standard", "max_attempts": 10}, user_agent_extra="prefect_ops.ecs/preflight"))
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _supports_check_mode = True
+    module_runs = 0
 
     def _load(self, role, *parts):
         path = os.path.join(ROLES_DIR, role, *parts)
@@ -84,12 +104,13 @@ class ActionModule(ActionBase):
                      for u in unknown_variables([n for n in task_vars if n.startswith(prefix)], list(options) + list(published), prefix)]
         problems += role_inputs.problems(role, values)
         if not problems:
-            problems += self._reads(role_inputs.reads(role, values), task_vars)
+            problems += self._reads(role_inputs.reads(role, values), task_vars, values)
         return problems
 
-    def _reads(self, reads, task_vars):
-        """Run each read-only module of `reads` in check mode in the host's Prefect workspace / AWS account; its
-        failure is a problem of the field it checks."""
+    def _reads(self, reads, task_vars, values):
+        """Run each read of `reads` in the host's Prefect workspace / AWS account: a read-only module in check mode
+        (its failure is a problem of the field it checks), or an AWS check on the controller (role_inputs: a function
+        of a boto3 client of the host's region and identity, returning problems)."""
         if not reads:
             return []
         context = self._templar.template(task_vars.get("prefect_ecs_context") or {})
@@ -98,7 +119,12 @@ class ActionModule(ActionBase):
         self._task.check_mode = True  # the module only reads, whatever mode the run is in
         try:
             for read in reads:
+                if "service" in read:
+                    problems += read["check"](aws_client(read["service"], connection["aws"]), values,
+                                              connection["aws"].get("region"))
+                    continue
                 group = "prefect" if ".prefect_" in read["module"] else "aws"
+                self.module_runs += 1
                 found = self._execute_module(module_name=read["module"], module_args=dict(read["params"], **connection[group]),
                                              task_vars=task_vars)
                 if found.get("failed"):
@@ -123,7 +149,8 @@ class ActionModule(ActionBase):
             problems = self._role_problems(role, task_vars, argument_spec)
             if problems:
                 found[role] = problems
-        result.update(changed=False, problems=found, checked=list(roles))
+        # module_runs: the read-only modules this action ran (the server's pool checks; none for most inputs)
+        result.update(changed=False, problems=found, checked=list(roles), module_runs=self.module_runs)
         if found:
             result.update(failed=True, msg="\n".join("%s: %s" % (role, p) for role, ps in found.items() for p in ps))
         else:

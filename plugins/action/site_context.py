@@ -104,5 +104,6 @@ class ActionModule(ActionBase):
             raise AnsibleError("site_context: pools must be a list of work pool names")
         context = ctx.build(plan, partition, account, arn, credentials, [to_native(p) for p in pools])
         result.update(context)
-        result.update(changed=False, _ansible_no_log=True)
+        # module_runs: none (the STS call is made here, on the controller)
+        result.update(changed=False, module_runs=0, _ansible_no_log=True)
         return result

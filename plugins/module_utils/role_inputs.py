@@ -725,12 +725,125 @@ CHECKS = {
     "prefect_deployments": prefect_deployments,
 }
 
-# Read-only module runs a role's inputs need (module in check mode): role -> function(values) -> [{module, params,
-# field}]; a failure is reported as "<field>: <the module's message>".
-READS = {"prefect_work_pools": prefect_work_pools_reads}
+
+def adopted_network_problems(ec2, values, region):
+    """Mode adopt: each subnet and security group exists and belongs to the VPC (EC2 DescribeSubnets and
+    DescribeSecurityGroups by filter, so a missing one is an empty answer, not an error; the VPC is not read: subnets
+    and groups that belong to it prove it exists). ``ec2``: an EC2 client of the host's region and identity."""
+    prefix = "ecs_network"
+    vpc = values.get(prefix + "_vpc_id")
+    problems = []
+    for key, call, answer, ident, what in (
+            ("subnet_ids", "describe_subnets", "Subnets", "SubnetId", "subnet"),
+            ("security_group_ids", "describe_security_groups", "SecurityGroups", "GroupId", "security group")):
+        wanted = [str(i) for i in values.get("%s_%s" % (prefix, key)) or []]
+        if not wanted:
+            continue
+        filter_name = "subnet-id" if key == "subnet_ids" else "group-id"
+        found = getattr(ec2, call)(Filters=[{"Name": filter_name, "Values": wanted}]).get(answer) or []
+        missing = [i for i in wanted if i not in [f.get(ident) for f in found]]
+        foreign = [f.get(ident) for f in found if f.get("VpcId") != vpc]
+        field = "%s_%s" % (prefix, key)
+        if missing:
+            problems.append("%s: no %s %s in %s" % (field, what, ", ".join(missing), region))
+        if foreign:
+            problems.append("%s: %ss not in %s_vpc_id %s (is it a VPC of %s?): %s"
+                            % (field, what, prefix, vpc, region, ", ".join(foreign)))
+    return problems
+
+
+def ecs_network_reads(values):
+    """Mode adopt: the adopted subnets and security groups are read (EC2, on the controller)."""
+    if values.get("ecs_network_mode") != "adopt" or values.get("ecs_network_state") == "absent":
+        return []
+    return [{"service": "ec2", "check": adopted_network_problems}]
+
+
+# The reads a role's inputs need: role -> function(values) -> a list of reads, each either a read-only module run
+# in check mode ({module, params, field}; a failure is reported as "<field>: <the module's message>") or an AWS check
+# on the controller ({service, check}: check(client, values, region) -> problems).
+READS = {"prefect_work_pools": prefect_work_pools_reads, "ecs_network": ecs_network_reads}
 
 # Private variables of a role (its vars/main.yml) that its check reads, as the role's tasks would template them.
 PRIVATE = {"ecs_worker_service": ("__ecs_worker_service_container",)}
+
+
+# --- what a role takes from earlier roles' facts, checked when the role runs (the site's preflight runs before any
+# role has published them). Each function gets the role's variables (and the private ones its role passes) by name.
+
+LOG_GROUP_RE = r"^[.\-_/#A-Za-z0-9]{1,512}$"
+CLUSTER_ARN_RE = r"^arn:[a-z-]+:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255}$"
+
+
+def ecs_events_earlier(values):
+    if values.get("ecs_events_state") == "absent" or values.get("ecs_events_clusters"):
+        return []
+    return ["ecs_events_clusters must name at least one cluster (run the ecs_cluster role first or set it; got %r)"
+            % (values.get("ecs_events_clusters"),)]
+
+
+def ecs_iam_earlier(values):
+    """The worker's policy is scoped to the cluster and the flow runs' log group (not needed for an adopted worker
+    role: ``worker_adopted``)."""
+    if values.get("ecs_iam_state") == "absent" or values.get("worker_adopted"):
+        return []
+    cluster, group = values.get("ecs_iam_cluster_arn") or "", values.get("ecs_iam_flow_runs_log_group") or ""
+    if re.match(CLUSTER_ARN_RE, cluster) and re.match(LOG_GROUP_RE, group):
+        return []
+    return ["the worker's policy is scoped to the cluster and the flow runs' log group. ecs_iam_cluster_arn must be an "
+            "ECS cluster ARN (got %r; run prefect_ops.ecs.ecs_cluster first or set it), ecs_iam_flow_runs_log_group a "
+            "log group name (got %r; run prefect_ops.ecs.ecs_log_groups first or set it)" % (cluster, group)]
+
+
+def ecs_flow_run_task_definitions_earlier(values):
+    prefix = "ecs_flow_run_task_definitions"
+    if values.get(prefix + "_state") == "absent":
+        return []
+    secret, group = values.get(prefix + "_secret_arn") or "", values.get(prefix + "_log_group") or ""
+    region, role = str(values.get(prefix + "_region") or "").strip(), values.get(prefix + "_execution_role_arn") or ""
+    problems = []
+    if secret and not re.match(SECRET_ARN_RE, secret):
+        problems.append("%s_secret_arn must be empty (a server without auth) or the full ARN of the credential's "
+                        "Secrets Manager secret (with its 6-character suffix) or SSM parameter (default: the fact "
+                        "prefect_api_secret_arn; got %r)" % (prefix, secret))
+    if group and not re.match(LOG_GROUP_RE, group):
+        problems.append("%s_log_group must be a log group name (default: the fact ecs_log_groups_flow_runs; got %r)"
+                        % (prefix, group))
+    if group and not re.match(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$", region):
+        problems.append("%s_region must be an AWS region for the awslogs driver (prefect_ecs_region or AWS_REGION; "
+                        "got %r)" % (prefix, region))
+    if (secret or group) and not role:
+        problems.append("the credential secret and the awslogs driver need the task execution role: set "
+                        "%s_execution_role_arn (default: the fact ecs_iam_execution_role_arn; run prefect_ops.ecs.ecs_iam "
+                        "first)" % prefix)
+    return problems
+
+
+def ecs_worker_service_earlier(values):
+    prefix = "ecs_worker_service"
+    if values.get(prefix + "_state") == "absent":
+        return []
+    problems = []
+    if not values.get(prefix + "_cluster"):
+        problems.append("needs %s_cluster (run ecs_cluster first or set it; got %r)"
+                        % (prefix, values.get(prefix + "_cluster")))
+    if not values.get(prefix + "_subnet_ids"):
+        problems.append("needs at least one subnet (%s_subnet_ids; run ecs_network first or set it)" % prefix)
+    if not values.get(prefix + "_security_group_ids"):
+        problems.append("needs one security group (%s_security_group_ids: the service never falls back to the VPC's "
+                        "default group)" % prefix)
+    return problems
+
+
+EARLIER = {"ecs_events": ecs_events_earlier, "ecs_iam": ecs_iam_earlier,
+           "ecs_flow_run_task_definitions": ecs_flow_run_task_definitions_earlier,
+           "ecs_worker_service": ecs_worker_service_earlier}
+
+
+def earlier_problems(role, values):
+    """The problems of what `role` takes from earlier roles' facts (none for a role that takes nothing)."""
+    check = EARLIER.get(role)
+    return check(values) if check else []
 
 
 def problems(role, values):

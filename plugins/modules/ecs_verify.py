@@ -174,6 +174,10 @@ ansible_facts:
   description: C(ecs_verify_report), the same list as RV(report).
   returned: success
   type: dict
+module_runs:
+  description: The read-only modules the action ran; 0 when this run's roles reported everything the checks need.
+  returned: always
+  type: int
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -17,7 +17,9 @@ description:
     the static checks of the modules the role calls, with the messages naming the role variables; values inside lists
     (work queues, other pools, deployments and their schedules, ECR repositories, task definition entries) included.
   - When those pass, inputs only a server can judge are read - a pool type the bundled templates do not know, or job
-    variables - with the pool module in check mode in the host's Prefect workspace (see M(prefect_ops.ecs.site_context)).
+    variables - with the pool module in check mode in the host's Prefect workspace (see M(prefect_ops.ecs.site_context));
+    and the subnets and security groups C(ecs_network) adopts are read on the controller (EC2 DescribeSubnets and
+    DescribeSecurityGroups, the host's region and identity), each of which must exist in the VPC.
   - Writes nothing. C(playbooks/site.yml) runs it once for every role of the site before any change; each
     role runs it for itself when used alone.
   - Values a role takes from an earlier role's facts (a cluster ARN, role ARNs) are checked when that role runs.
@@ -68,6 +70,10 @@ checked:
   returned: always
   type: list
   elements: str
+module_runs:
+  description: The read-only modules the action ran (the server's checks of pool types or job variables); 0 for most inputs.
+  returned: always
+  type: int
 '''
 
 from ansible.module_utils.basic import AnsibleModule

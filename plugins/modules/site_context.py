@@ -169,6 +169,10 @@ claims:
   returned: success
   type: list
   elements: str
+module_runs:
+  description: Always 0 - the one STS call is made by the action itself, on the controller.
+  returned: always
+  type: int
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -62,6 +62,10 @@ ansible_facts:
         - "C(checks) (check -> status), C(findings) (C(<check>: <detail>)) and C(changed) (role -> what it changed)."
       type: dict
       sample: {"site": "prod", "cluster": "arn:aws:ecs:eu-west-1:123456789012:cluster/prod", "changed": {}}
+module_runs:
+  description: Always 0 - the action reads the run's facts only.
+  returned: always
+  type: int
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -54,8 +54,9 @@ def ok(result):
 
 
 def facts(result) -> dict:
-    """The role ARNs the role publishes (ecs_iam_roles_state apart: see roles_state)."""
-    return {k: v for k, v in result.task(PUBLISH)["ansible_facts"].items() if k != "ecs_iam_roles_state"}
+    """The role ARNs the role publishes (ecs_iam_roles_state and ecs_iam_changes apart)."""
+    return {k: v for k, v in result.task(PUBLISH)["ansible_facts"].items()
+            if k not in ("ecs_iam_roles_state", "ecs_iam_changes")}
 
 
 def roles_state(result) -> dict:
@@ -210,7 +211,11 @@ def test_iam_check_apply_reapply_least_privilege_teardown(aws_proxy, aws, unique
     parameter = f"arn:aws:ssm:us-east-1:{account}:parameter/prefect-ops/{unique}/PREFECT_API_KEY"
     changed = ok(run(unique, {**up, "prefect_api_secret_arn": parameter, "prefect_api_secret_kms_key_arn": ""},
                      **{**flow_run, "ecs_iam_flow_run_inline_policies": {}}))
-    assert changed.changed() == 2
+    # one module run: the execution role's secret policy put again, the flow-run role's inline policy deleted
+    assert changed.changed() == 1
+    assert sorted(changed.task(PUBLISH)["ansible_facts"]["ecs_iam_changes"]) == [
+        f"delete inline policy write-results of role {names['flow-run']}",
+        f"put inline policy prefect-api-secret-read of role {names['execution']}"]
     [statement] = iam.get_role_policy(RoleName=names["execution"], PolicyName="prefect-api-secret-read")[
         "PolicyDocument"]["Statement"]
     assert (listify(statement["Action"]), statement["Resource"]) == (["ssm:GetParameters"], parameter)

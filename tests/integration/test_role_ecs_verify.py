@@ -139,7 +139,7 @@ def test_checks_pass_on_a_converged_site_and_fail_naming_what_broke(aws_proxy, a
         assert summary["checks"]["dead-letter queue empty"] == "fail", summary
         assert any(f.startswith(ROLES + ": ") and "sqs:ReceiveMessage" in f and "ecs_iam role would fix it" in f
                    for f in summary["findings"]), summary["findings"]
-        assert "inline policies" in " ".join(summary["changed"]["ecs_iam"]), summary["changed"]
+        assert "put inline policy prefect-ecs-worker of role" in " ".join(summary["changed"]["ecs_iam"]), summary["changed"]
         assert "dead-letter queue empty" in audit.task(SUMMARY, "noaction")["msg"]
         assert statuses(audit, "ok")[ROLES] == "pass"
         # the deregistered task definition: ecs_worker_service would register it again and update the service

@@ -265,17 +265,26 @@ def local_inventory_vars(network):
     hosts = DataLoader().load_from_file(str(path), trusted_as_template=True)
     return dict(hosts["prefect_ecs"]["vars"], **network, prefect_ecs_name="s1",
                 prefect_ecs_context=dict(CONTEXT, prefect={"api_url": CONTEXT["api_url"], "api_key": "",
-                                                           "auth_string": "admin:pass"}))
+                                                           "auth_string": "admin:pass"},
+                                         aws={"region": CONTEXT["region"]}))
 
 
-def test_action_passes_the_local_inventory_for_every_role_reading_nothing(preflight, monkeypatch, fixture_network):
+def test_action_passes_the_local_inventory_for_every_role_reading_only_the_adopted_network(
+        preflight, monkeypatch, fixture_network):
     from ansible_collections.prefect_ops.ecs.plugins.action import preflight as plugin
     monkeypatch.setattr(plugin.ActionModule, "_execute_module", lambda *a, **k: pytest.fail("read the server"))
+    vpc = fixture_network["ecs_network_vpc_id"]
+    ec2 = FakeEC2(dict.fromkeys(fixture_network["ecs_network_subnet_ids"], vpc),
+                  dict.fromkeys(fixture_network["ecs_network_security_group_ids"], vpc))
+    clients = []
+    monkeypatch.setattr(plugin, "aws_client", lambda service, aws: clients.append((service, aws["region"])) or ec2)
     values = local_inventory_vars(fixture_network)
-    # the inventory's extra pool is a process pool without job variables, its deployment an ECS one: nothing to read
+    # the inventory's extra pool is a process pool without job variables, its deployment an ECS one: no server read;
+    # the adopted network is read in EC2, in the host's region
     res = preflight(values, SITE_ROLES)
     assert not res.get("failed"), res["msg"]
     assert res["checked"] == SITE_ROLES
+    assert clients == [("ec2", CONTEXT["region"])] and ec2.calls == ["DescribeSubnets", "DescribeSecurityGroups"]
 
 
 def test_action_reads_the_server_for_a_pool_type_it_cannot_judge(preflight, monkeypatch, fixture_network):
@@ -411,3 +420,63 @@ def test_action_gives_the_checks_the_hosts_context(preflight, fixture_network):
     res = preflight(dict(local_inventory_vars(fixture_network), prefect_api_secret_arn=ADOPTED.replace("us-east-1", "eu-west-1")),
                     ["prefect_api_secret"])
     assert res["failed"] and "but the site runs in us-east-1" in res["msg"], res
+
+
+class FakeEC2:
+    """DescribeSubnets / DescribeSecurityGroups by ID filter, as EC2 answers them."""
+    def __init__(self, subnets, groups):
+        self.subnets, self.groups, self.calls = subnets, groups, []
+
+    def describe_subnets(self, Filters):  # noqa: N803 - boto3's parameter name
+        self.calls.append("DescribeSubnets")
+        return {"Subnets": [{"SubnetId": i, "VpcId": v} for i, v in self.subnets.items() if i in Filters[0]["Values"]]}
+
+    def describe_security_groups(self, Filters):  # noqa: N803 - boto3's parameter name
+        self.calls.append("DescribeSecurityGroups")
+        return {"SecurityGroups": [{"GroupId": i, "VpcId": v} for i, v in self.groups.items() if i in Filters[0]["Values"]]}
+
+
+def test_adopted_network_must_exist_in_the_vpc_and_is_read_only_in_mode_adopt():
+    values = {"ecs_network_mode": "adopt", "ecs_network_vpc_id": "vpc-00000001",
+              "ecs_network_subnet_ids": ["subnet-00000001", "subnet-00000002", "subnet-00000003"],
+              "ecs_network_security_group_ids": ["sg-00000001", "sg-00000009"]}
+    ec2 = FakeEC2({"subnet-00000001": "vpc-00000001", "subnet-00000002": "vpc-00000002"}, {"sg-00000001": "vpc-00000001"})
+    [read] = r.reads("ecs_network", values)
+    assert read["service"] == "ec2"
+    assert read["check"](ec2, values, "eu-west-1") == [
+        "ecs_network_subnet_ids: no subnet subnet-00000003 in eu-west-1",
+        "ecs_network_subnet_ids: subnets not in ecs_network_vpc_id vpc-00000001 (is it a VPC of eu-west-1?): subnet-00000002",
+        "ecs_network_security_group_ids: no security group sg-00000009 in eu-west-1"]
+    assert ec2.calls == ["DescribeSubnets", "DescribeSecurityGroups"]
+    good = dict(values, ecs_network_subnet_ids=["subnet-00000001"], ecs_network_security_group_ids=["sg-00000001"])
+    assert read["check"](ec2, good, "eu-west-1") == []
+    # modes none and create, and teardown, read nothing
+    assert r.reads("ecs_network", dict(values, ecs_network_mode="none")) == []
+    assert r.reads("ecs_network", dict(values, ecs_network_state="absent")) == []
+
+
+def test_what_roles_take_from_earlier_roles_is_checked_by_the_filter_naming_the_variable():
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.prefect_ops.ecs.plugins.filter.earlier_inputs import earlier_inputs_valid
+    with pytest.raises(AnsibleFilterError, match="ecs_events: ecs_events_clusters must name at least one cluster"):
+        earlier_inputs_valid({"ecs_events_state": "present", "ecs_events_clusters": []}, "ecs_events")
+    assert earlier_inputs_valid({"ecs_events_state": "absent", "ecs_events_clusters": []}, "ecs_events") is True
+    with pytest.raises(AnsibleFilterError) as raised:
+        earlier_inputs_valid({"ecs_worker_service_state": "present", "ecs_worker_service_cluster": "",
+                              "ecs_worker_service_subnet_ids": ["subnet-1"], "ecs_worker_service_security_group_ids": []},
+                             "ecs_worker_service")
+    assert "ecs_worker_service_cluster" in str(raised.value) and "ecs_worker_service_security_group_ids" in str(raised.value)
+    assert "ecs_worker_service_subnet_ids" not in str(raised.value)
+    iam = {"ecs_iam_state": "present", "ecs_iam_cluster_arn": "", "ecs_iam_flow_runs_log_group": "/prefect/s/flow-runs"}
+    assert "ecs_iam_cluster_arn" in r.earlier_problems("ecs_iam", iam)[0]
+    assert r.earlier_problems("ecs_iam", dict(iam, worker_adopted=True)) == []
+    assert r.earlier_problems("ecs_iam", dict(iam, ecs_iam_cluster_arn="arn:aws:ecs:us-east-1:123456789012:cluster/s")) == []
+    flow = {"ecs_flow_run_task_definitions_state": "present", "ecs_flow_run_task_definitions_log_group": "/prefect/s/fr",
+            "ecs_flow_run_task_definitions_region": "us-east-1", "ecs_flow_run_task_definitions_execution_role_arn": "",
+            "ecs_flow_run_task_definitions_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x"}
+    found = r.earlier_problems("ecs_flow_run_task_definitions", flow)
+    assert [p.split(" ")[0] for p in found] == ["ecs_flow_run_task_definitions_secret_arn", "the"]
+    assert "ecs_flow_run_task_definitions_execution_role_arn" in found[1]
+    # a role that takes nothing from earlier roles
+    assert earlier_inputs_valid({}, "ecs_cluster") is True
