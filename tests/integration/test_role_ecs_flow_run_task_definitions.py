@@ -58,7 +58,9 @@ def ok(result):
 
 
 def published(result, host) -> dict:
-    return result.task(PUBLISH, host)["ansible_facts"]
+    # the ARNs (the role's change record, published by the same task, is read by changes())
+    return {k: v for k, v in result.task(PUBLISH, host)["ansible_facts"].items()
+            if k != "ecs_flow_run_task_definitions_changes"}
 
 
 def changes(result, host) -> list:
