@@ -28,6 +28,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs_cluster
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs_service as service
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs_task_definition as task_definition
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import event_observer as observer
+from ansible_collections.prefect_ops.ecs.plugins.module_utils import iam_roles
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import prefect
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import prefect_deployment as deployment
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import secretsmanager_secret as secretsmanager
@@ -471,7 +472,7 @@ def ecs_iam(values):
             problems.append("%s_%s_role_arn: must be empty (let this role create it) or the ARN of an existing role "
                             "(arn:<partition>:iam::<account>:role/<name>); got %r" % (prefix, role, arn))
     path = str(var("path") or "")
-    if not re.match(r"^/([A-Za-z0-9_+=,.@-]+/)*$", path) or len(path) > 512:
+    if not iam_roles.PATH_RE.match(path) or len(path) > 512:
         problems.append("%s_path: must start and end with / (e.g. / or /prefect/); got %r" % (prefix, path))
     if var("state") == "absent":
         return unique(problems)
@@ -490,7 +491,7 @@ def ecs_iam(values):
                             "(arn:<partition>:kms:<region>:<account>:key/<id>); got %r" % (prefix, key))
     if var("flow_run_task_role_create"):
         for i, arn in enumerate(var("flow_run_managed_policy_arns") or []):
-            if not re.match(r"^arn:[a-z-]+:iam::([0-9]{12}|aws):policy/.+$", str(arn)):
+            if not iam_roles.MANAGED_POLICY_RE.match(str(arn)):
                 problems.append("%s_flow_run_managed_policy_arns[%d]: %r is not a managed policy ARN "
                                 "(arn:<partition>:iam::<account or aws>:policy/<name>)" % (prefix, i, arn))
         for name, document in (var("flow_run_inline_policies") or {}).items():
@@ -771,7 +772,6 @@ PRIVATE = {"ecs_worker_service": ("__ecs_worker_service_container",)}
 # --- what a role takes from earlier roles' facts, checked when the role runs (the site's preflight runs before any
 # role has published them). Each function gets the role's variables (and the private ones its role passes) by name.
 
-LOG_GROUP_RE = r"^[.\-_/#A-Za-z0-9]{1,512}$"
 CLUSTER_ARN_RE = r"^arn:[a-z-]+:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255}$"
 
 
@@ -788,7 +788,7 @@ def ecs_iam_earlier(values):
     if values.get("ecs_iam_state") == "absent" or values.get("worker_adopted"):
         return []
     cluster, group = values.get("ecs_iam_cluster_arn") or "", values.get("ecs_iam_flow_runs_log_group") or ""
-    if re.match(CLUSTER_ARN_RE, cluster) and re.match(LOG_GROUP_RE, group):
+    if re.match(CLUSTER_ARN_RE, cluster) and log_group.NAME_RE.match(group):
         return []
     return ["the worker's policy is scoped to the cluster and the flow runs' log group. ecs_iam_cluster_arn must be an "
             "ECS cluster ARN (got %r; run prefect_ops.ecs.ecs_cluster first or set it), ecs_iam_flow_runs_log_group a "
@@ -806,10 +806,10 @@ def ecs_flow_run_task_definitions_earlier(values):
         problems.append("%s_secret_arn must be empty (a server without auth) or the full ARN of the credential's "
                         "Secrets Manager secret (with its 6-character suffix) or SSM parameter (default: the fact "
                         "prefect_api_secret_arn; got %r)" % (prefix, secret))
-    if group and not re.match(LOG_GROUP_RE, group):
+    if group and not log_group.NAME_RE.match(group):
         problems.append("%s_log_group must be a log group name (default: the fact ecs_log_groups_flow_runs; got %r)"
                         % (prefix, group))
-    if group and not re.match(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$", region):
+    if group and names.check_region(region):
         problems.append("%s_region must be an AWS region for the awslogs driver (prefect_ecs_region or AWS_REGION; "
                         "got %r)" % (prefix, region))
     if (secret or group) and not role:
@@ -840,19 +840,22 @@ EARLIER = {"ecs_events": ecs_events_earlier, "ecs_iam": ecs_iam_earlier,
            "ecs_worker_service": ecs_worker_service_earlier}
 
 
+def _for_role(table, role, values):
+    """What the function of `role` in `table` (CHECKS, READS, EARLIER) returns for `values`; [] without one."""
+    check = table.get(role)
+    return check(values) if check else []
+
+
 def earlier_problems(role, values):
     """The problems of what `role` takes from earlier roles' facts (none for a role that takes nothing)."""
-    check = EARLIER.get(role)
-    return check(values) if check else []
+    return _for_role(EARLIER, role, values)
 
 
 def problems(role, values):
     """The problems of `role`'s inputs (none for a role whose checks are still its preflight's asserts)."""
-    check = CHECKS.get(role)
-    return check(values) if check else []
+    return _for_role(CHECKS, role, values)
 
 
 def reads(role, values):
-    """The read-only module runs `role`'s inputs need."""
-    read = READS.get(role)
-    return read(values) if read else []
+    """The reads `role`'s inputs need."""
+    return _for_role(READS, role, values)
