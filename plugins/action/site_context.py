@@ -71,6 +71,12 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
         host = task_vars.get("inventory_hostname", "?")
+        # Worked out once per host per run: a host that has its context from an earlier play keeps it (no STS call).
+        previous = task_vars.get(ctx.PREFIX + "context")
+        if isinstance(previous, dict) and isinstance(previous.get("aws"), dict) and not previous.get("failed"):
+            result.update((k, v) for k, v in previous.items() if not k.startswith("_ansible"))
+            result.update(changed=False, module_runs=0, reused=True, _ansible_no_log=True)
+            return result
         unknown_args = sorted(set(self._task.args) - set(ctx.OPTIONS + ("pools",)))
         if unknown_args:
             return dict(result, failed=True, msg="site_context: unsupported option(s) %s; valid: %s"

@@ -14,7 +14,9 @@ author:
 description:
   - Takes a dictionary of labels to registered task results and returns one line per label whose task
     changed something (in check mode, would change it).
-  - For a looped task the line names the changed items (their C(loop_control.label), else the item).
+  - For a looped task the line names the changed items (their C(loop_control.label), else the item); so it does
+    for a module of this collection that manages several objects in one run and names them in C(changed_items) and
+    C(kept_items).
   - A result that says it left an object in place (a non-empty C(kept), as the modules of this collection return
     when O(state=absent) finds an object the collection did not create) gives a line C(label (left in place)) followed by the
     items, or C(label (left in place)) alone for a single task.
@@ -85,6 +87,9 @@ def changed_objects(results):
             if isinstance(loop, list):
                 items.extend(str(_item_label(r)) for r in loop if isinstance(r, dict) and r.get("changed"))
                 kept_items.extend(str(_item_label(r)) for r in loop if isinstance(r, dict) and r.get("kept"))
+            elif isinstance(result.get("changed_items"), list):  # several objects in one module run
+                items.extend(str(i) for i in result["changed_items"])
+                kept_items.extend(str(i) for i in result.get("kept_items") or [])
             else:
                 changed = changed or bool(result.get("changed"))
                 kept = kept or bool(result.get("kept"))

@@ -16,12 +16,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+from collections.abc import Mapping
 
 try:
+    import boto3
     import botocore
 except ImportError:
     pass  # AnsibleAWSModule reports the missing library
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import enable_placebo
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
@@ -78,8 +82,68 @@ class RetryingClient:
         return self.retry(lambda: paginator.paginate(**kwargs).build_full_result())().get(result_key, [])
 
 
-def clients(module, *services):
-    return {service: RetryingClient(module.client(service)) for service in services}
+def _user_agent():
+    try:  # amazon.aws's own user agent (APN/1.0 Ansible/<version> amazon.aws/<version>), as module.client() sets it
+        from ansible_collections.amazon.aws.plugins.module_utils.botocore import _get_user_agent_string
+
+        return _get_user_agent_string()
+    except Exception:  # pylint: disable=broad-except
+        return None
+
+
+class Clients(Mapping):
+    """The module's boto3 clients, made on first use from ONE boto3 session, each retrying throttling.
+
+    amazon.aws's ``module.client()`` opens a new session per client: each one loads the endpoint rules and scans
+    botocore's data again (~0.1 s a client), and the modules made an STS client that a run which reads every ARN
+    it needs never uses. The connection parameters (region, endpoint, credentials, profile, ``aws_config``) and
+    the errors are amazon.aws's (``get_aws_connection_info``, as ``module.client()`` reads them).
+    """
+
+    def __init__(self, module, services, decorators=None):
+        self._module, self._services, self._decorators = module, tuple(services), dict(decorators or {})
+        self._made, self._connection = {}, None
+
+    def _connect(self):
+        if self._connection is None:
+            region, endpoint, params = get_aws_connection_info(self._module)
+            params = dict(params)
+            config = botocore.config.Config(user_agent=_user_agent())
+            for key in ("config", "aws_config"):
+                extra = params.pop(key, None)
+                if extra:
+                    config = config.merge(extra if isinstance(extra, botocore.config.Config)
+                                          else botocore.config.Config(**extra))
+            session = boto3.session.Session(profile_name=params.pop("profile_name", None))
+            enable_placebo(session)
+            self._connection = (session, dict(params, config=config, region_name=region, endpoint_url=endpoint))
+        return self._connection
+
+    def __getitem__(self, service):
+        if service not in self._services:
+            raise KeyError(service)
+        if service not in self._made:
+            try:
+                session, params = self._connect()
+                client = session.client(service, **params)
+            except botocore.exceptions.NoRegionError:
+                self._module.fail_json(msg=f"The {self._module._name} module requires a region and none was found "
+                                           "in configuration, environment variables or module parameters")
+            except (ValueError, botocore.exceptions.BotoCoreError) as e:
+                self._module.fail_json_aws(e, msg="Couldn't connect to AWS")
+            self._made[service] = RetryingClient(client, self._decorators.get(service))
+        return self._made[service]
+
+    def __iter__(self):
+        return iter(self._services)
+
+    def __len__(self):
+        return len(self._services)
+
+
+def clients(module, *services, decorators=None):
+    """Lazily made clients of ``services`` (see Clients); ``decorators`` maps a service to its retry decorator."""
+    return Clients(module, services, decorators)
 
 
 def strip_metadata(response):
@@ -139,7 +203,9 @@ class LazyIdentity:
 
     def _get(self):
         if self._identity is None:
-            identity = caller_identity(self._module, self._sts)
+            # the module's clients (the STS client is made only now) or an STS client
+            sts = self._sts["sts"] if isinstance(self._sts, Mapping) else self._sts
+            identity = caller_identity(self._module, sts)
             fail_on_problems(self._module, [check_identity_region(identity, self._region)])
             self._identity = identity
         return self._identity
@@ -159,7 +225,9 @@ class LazyIdentity:
 
 
 def identity_and_region(module, sts, problems=None):
-    """The identity (read from STS when first used) and region of this run; a region problem fails at once."""
+    """The identity (read from STS when first used) and region of this run; a region problem fails at once.
+
+    ``sts``: the module's clients (their STS client is made only if the identity is read) or an STS client."""
     problems = problems if problems is not None else []
     region = module.region
     problem = check_region(region)

@@ -9,8 +9,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import json
 import re
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing library
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
@@ -34,7 +40,8 @@ MAX_TAGS = 50
 
 def argument_spec():
     return dict(
-        name=dict(type="str", required=True, aliases=["log_group_name"]),
+        name=dict(type="str", aliases=["log_group_name"]),
+        names=dict(type="list", elements="str"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         site=dict(type="str"),
         retention=dict(type="int"),
@@ -45,8 +52,23 @@ def argument_spec():
     )
 
 
+MUTUALLY_EXCLUSIVE = [["name", "names"]]
+REQUIRED_ONE_OF = [["name", "names"]]
+
+
 def static_problems(params):
     """Every input problem found without an AWS call; each names the option and the fix."""
+    names = params.get("names")
+    if names is not None:
+        problems = [] if names else ["names: give at least one log group name"]
+        if len(set(names)) != len(names):
+            problems.append("names: a log group is listed twice; list each name once")
+        for name in names:
+            for problem in static_problems(dict(params, names=None, name=name)):
+                problem = "names: " + problem[len("name: "):] if problem.startswith("name: ") else problem
+                if problem not in problems:
+                    problems.append(problem)
+        return problems
     name = params.get("name") or ""
     problems = []
     if not NAME_RE.match(name):
@@ -77,8 +99,10 @@ def result_group(arn, name, retention, key, tags):
     return {"arn": arn, "name": name, "retention": retention, "kms_key_id": key, "tags": dict(tags)}
 
 
-def read_group(client, name):
-    """The group and its tags, or (None, {})."""
+def read_group(client, name, reads=None):
+    """The group and its tags, or (None, {}); from ``reads`` (name -> (group, tags)) when it was read already."""
+    if reads and name in reads:
+        return reads[name]
     groups = client.paginate("describe_log_groups", "logGroups", logGroupNamePrefix=name)
     group = next((g for g in groups if g.get("logGroupName") == name), None)
     if group is None:
@@ -109,15 +133,15 @@ def create(module, client, identity, region, changes, site):
     return changes.result(module, log_group=result_group(arn, name, retention, key, tags), owned=True, kept=None)
 
 
-def converge(module, clients):
+def converge(module, clients, reads=None):
     params = module.params
     problems = static_problems(params)
     fail_on_problems(module, problems)
-    identity, region = identity_and_region(module, clients["sts"], problems)
+    identity, region = identity_and_region(module, clients, problems)
     client = clients["logs"]
     name, site = params["name"], params.get("site")
     changes = Changes()
-    group, current_tags = read_group(client, name)
+    group, current_tags = read_group(client, name, reads)
     if group is None:
         return create(module, client, identity, region, changes, site)
 
@@ -190,4 +214,43 @@ def remove(module, clients):
 
 
 def run(module, clients):
-    return run_state(module, clients, converge, remove, f"the log group {module.params['name']}")
+    names = module.params.get("names")
+    if not names:
+        return run_state(module, clients, converge, remove, f"the log group {module.params['name']}")
+    return run_many(module, clients, names)
+
+
+def run_many(module, clients, names):
+    """O(names): the same settings for several groups in one module run. Every name is checked, and (for
+    state=present without adopt) every group read and its ownership checked, before the first write."""
+    params = module.params
+    fail_on_problems(module, static_problems(params))
+    reads = {}
+    if params["state"] == "present" and not params["adopt"]:
+        try:
+            reads = {name: read_group(clients["logs"], name) for name in names}
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+            module.fail_json_aws(e, msg=f"Failed to read the log groups {', '.join(names)}")
+        foreign = [name for name, (group, tags) in reads.items() if group is not None and not is_owned(tags, params.get("site"))]
+        if foreign:
+            module.fail_json(msg=f"names: the log groups {', '.join(foreign)} exist but are not this run's (they do not "
+                                 f"carry {owner_text(params.get('site'))}), so none is changed; choose other names, or "
+                                 "set adopt: true to manage their retention, key and tags (they never get the ownership "
+                                 "tags, so state=absent never deletes them)", owned=False)
+    results, given = [], dict(params)
+    for name in names:  # the single-group code, on the module's own parameters (a property without a setter)
+        params.clear()
+        params.update(given, names=None, name=name)
+        results.append(run_state(module, clients, functools.partial(converge, reads=reads), remove,
+                                 f"the log group {name}"))
+    params.clear()
+    params.update(given)
+    merged = {"changed": any(r["changed"] for r in results), "actions": [a for r in results for a in r["actions"]],
+              "log_groups": [r["log_group"] for r in results], "log_group": None,
+              "owned": all(r["owned"] for r in results), "kept": None,
+              "changed_items": [n for n, r in zip(names, results) if r["changed"]],
+              "kept_items": [n for n, r in zip(names, results) if r.get("kept")]}
+    if module._diff:  # pylint: disable=protected-access
+        merged["diff"] = {"before": {n: r["diff"]["before"] for n, r in zip(names, results) if r["diff"]["before"]},
+                          "after": {n: r["diff"]["after"] for n, r in zip(names, results) if r["diff"]["after"]}}
+    return merged

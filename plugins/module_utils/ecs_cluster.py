@@ -355,7 +355,7 @@ def converge(module, clients):
     params = module.params
     problems = static_problems(params)
     fail_on_problems(module, problems)
-    identity, region = identity_and_region(module, clients["sts"], problems)
+    identity, region = identity_and_region(module, clients, problems)
     fail_on_problems(module, problems)
     client = clients["ecs"]
     if not params["create"]:

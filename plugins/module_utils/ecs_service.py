@@ -472,7 +472,7 @@ def converge(module, clients):
     params = module.params
     problems = static_problems(params)
     fail_on_problems(module, problems)
-    identity, region = identity_and_region(module, clients["sts"], problems)
+    identity, region = identity_and_region(module, clients, problems)
     cluster_name, cluster_arn, problem = ecs.resolve_cluster(params["cluster"], identity, region)
     td_arn, td_problem = resolve_task_definition_arn(params["task_definition"], identity, region)
     fail_on_problems(module, problems + [problem, td_problem])

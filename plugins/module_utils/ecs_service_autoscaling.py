@@ -27,7 +27,7 @@ import re
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Changes
-from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import RetryingClient
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import clients as aws_clients
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import fail_on_problems
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import identity_and_region
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import retry_decorator
@@ -340,7 +340,7 @@ def _identify(module, clients):
     params = module.params
     problems = static_problems(params)
     fail_on_problems(module, problems)
-    identity, region = identity_and_region(module, clients["sts"], problems)
+    identity, region = identity_and_region(module, clients, problems)
     cluster_name, cluster_arn, problem = ecs.resolve_cluster(params["cluster"], identity, region)
     fail_on_problems(module, problems + [problem])
     return resource_id(cluster_name, params["service"]), cluster_arn
@@ -444,11 +444,8 @@ def remove(module, clients):
 
 
 def make_clients(module):
-    return {
-        "sts": RetryingClient(module.client("sts")),
-        "ecs": RetryingClient(module.client("ecs")),
-        "application-autoscaling": RetryingClient(module.client("application-autoscaling"), retry_decorator(RETRY_CODES)),
-    }
+    return aws_clients(module, "sts", "ecs", "application-autoscaling",
+                       decorators={"application-autoscaling": retry_decorator(RETRY_CODES)})
 
 
 def run(module, clients):

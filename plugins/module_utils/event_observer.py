@@ -705,7 +705,7 @@ def converge(module, clients):
     problems.append(check_tags(params.get("tags")))
     fail_on_problems(module, problems)
 
-    identity, region = identity_and_region(module, clients["sts"], problems)
+    identity, region = identity_and_region(module, clients, problems)
     cluster_arns, cluster_problems, dummy = resolve_clusters(params["clusters"], identity, region, account_warnings=False)
     fail_on_problems(module, problems + cluster_problems)
     kms_info = None
@@ -890,7 +890,7 @@ def inspect(module, clients):
     params = module.params
     resolved, problems = resolve_names(params)
     fail_on_problems(module, problems)
-    identity, region = identity_and_region(module, clients["sts"], problems)
+    identity, region = identity_and_region(module, clients, problems)
     expected_clusters = None
     if params.get("clusters"):
         expected_clusters, cluster_problems, dummy = resolve_clusters(params["clusters"], identity, region, account_warnings=False)

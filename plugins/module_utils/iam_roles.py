@@ -228,7 +228,7 @@ def converge(module, clients):
     params = module.params
     problems = static_problems(params)
     fail_on_problems(module, problems)
-    identity, dummy = identity_and_region(module, clients["sts"], problems)
+    identity, dummy = identity_and_region(module, clients, problems)
     iam = clients["iam"]
     site = params["site"]
     # read every role first: a role this site did not create fails the run before anything is written

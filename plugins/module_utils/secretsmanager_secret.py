@@ -157,7 +157,7 @@ def converge(module, clients):
     params = module.params
     problems = static_problems(params)
     fail_on_problems(module, problems)
-    identity, region = identity_and_region(module, clients["sts"], problems)
+    identity, region = identity_and_region(module, clients, problems)
     client = clients["secretsmanager"]
     name, site = params["name"], params.get("site")
     user_tags = ecs.tags_without_site(params.get("tags"))

@@ -33,9 +33,17 @@ options:
   name:
     description:
       - The log group name - 1 to 512 letters, digits and C(._-/#) characters.
+      - Exactly one of O(name) and O(names) is required.
     type: str
-    required: true
     aliases: [log_group_name]
+  names:
+    description:
+      - Several log groups with the same settings, converged (or removed) in one module run, in order.
+      - Every name is checked, and with O(state=present) and O(adopt=false) every group is read and its ownership
+        checked, before the first write.
+      - The result then has RV(log_groups), RV(changed_items) and RV(kept_items); the diff is keyed by group name.
+    type: list
+    elements: str
   state:
     description:
       - V(present) creates or converges the log group; V(absent) deletes it when it is this run's.
@@ -87,6 +95,13 @@ EXAMPLES = r"""
       team: data
     purge_tags: false
 
+- name: The site's two log groups in one module run, adopting any that exist already
+  prefect_ops.ecs.cloudwatch_log_group:
+    names: [/prefect/prod/worker, /prefect/prod/flow-runs]
+    site: prod
+    adopt: true
+    retention: 30
+
 - name: A log group made by hand - manage its retention, never delete it
   prefect_ops.ecs.cloudwatch_log_group:
     name: /ecs/shared
@@ -123,6 +138,21 @@ log_group:
       description: The group's tags.
       type: dict
       sample: {"prefect-ops:managed-by": "prefect_ops.ecs", "prefect-ops:site": "prod", "team": "data"}
+log_groups:
+  description: With O(names), each group as RV(log_group) describes it, in the order of O(names).
+  returned: when O(names) is set
+  type: list
+  elements: dict
+changed_items:
+  description: With O(names), the names of the groups the run changed (would change in check mode).
+  returned: when O(names) is set
+  type: list
+  elements: str
+kept_items:
+  description: With O(names) and O(state=absent), the names of the groups left in place (see RV(kept)).
+  returned: when O(names) is set
+  type: list
+  elements: str
 owned:
   description: Whether the group carries this run's ownership tags (so O(state=absent) may delete it).
   returned: always
@@ -143,12 +173,15 @@ actions:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import clients
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.cloudwatch_log_group import MUTUALLY_EXCLUSIVE
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.cloudwatch_log_group import REQUIRED_ONE_OF
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.cloudwatch_log_group import argument_spec
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.cloudwatch_log_group import run
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=argument_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE,
+                              required_one_of=REQUIRED_ONE_OF, supports_check_mode=True)
     module.exit_json(**run(module, clients(module, "sts", "logs")))
 
 

@@ -173,6 +173,12 @@ module_runs:
   description: Always 0 - the one STS call is made by the action itself, on the controller.
   returned: always
   type: int
+reused:
+  description:
+    - True when the host had its context already (C(prefect_ecs_context) registered by an earlier play of the run),
+      which is returned as it is, without an STS call - the context is worked out once per host per run.
+  returned: when the context was reused
+  type: bool
 '''
 
 from ansible.module_utils.basic import AnsibleModule

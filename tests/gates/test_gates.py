@@ -52,14 +52,19 @@ def test_action_groups_name_existing_modules():
 
 def test_every_role_has_argument_specs_and_runs_in_the_hosts_context_preflight_first():
     """Each role depends on site_context (the host's context, before its argument spec is checked: its defaults read
-    it), then runs every task with the context as module_defaults, its input checks first (the preflight action)."""
+    it) in the one form site.yml and teardown.yml list it under `roles` (so it runs once per play: any when, vars or
+    tags would make each dependency a role of its own, run again), then runs every task with the context as
+    module_defaults, its input checks first (the preflight action)."""
+    dependency = {"role": "prefect_ops.ecs.site_context"}
+    for playbook in ("site.yml", "teardown.yml"):
+        play = yaml.safe_load((REPO / "playbooks" / playbook).read_text())[0]
+        assert play["roles"][0] == dependency and "pre_tasks" not in play, playbook
     for role in sorted((REPO / "roles").iterdir()):
         assert (role / "meta" / "argument_specs.yml").is_file(), role.name
         if role.name == "site_context":
             continue
         meta = yaml.safe_load((role / "meta" / "main.yml").read_text())
-        assert meta["dependencies"] == [{"role": "prefect_ops.ecs.site_context",
-                                         "when": "prefect_ecs_context is not defined"}], role.name
+        assert meta["dependencies"] == [dependency], role.name
         tasks = yaml.safe_load((role / "tasks" / "main.yml").read_text())
         assert len(tasks) == 1 and tasks[0]["module_defaults"] == {
             "group/prefect_ops.ecs.aws": "{{ prefect_ecs_context.aws }}",

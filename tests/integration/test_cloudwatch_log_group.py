@@ -129,3 +129,36 @@ def test_bad_input_fails_before_any_aws_call_naming_the_option(aws_proxy, unique
     for field in cases:
         res = result.task(field)
         assert res.get("failed") and f"{field}:" in res["msg"], (field, res.get("msg"))
+
+
+def test_several_groups_in_one_module_run_refusing_a_foreign_one_before_any_write(aws_proxy, aws, unique):
+    """names: the role's two groups in one module run (one process instead of a loop's two); a group that is not
+    this site's, without adopt, fails the run before any group is written; removal keeps the foreign one."""
+    logs = aws("logs", direct=True)
+    mine, theirs = f"/prefect/{unique}/worker", f"/prefect/{unique}/flow-runs"
+    args = {"names": [mine, theirs], "site": unique, "retention": 30}
+
+    mark = aws_proxy.mark()
+    check = run_module(MODULE, args, check=True, diff=True)
+    assert check["changed"] and actions(aws_proxy, mark) == []
+    assert check["changed_items"] == [mine, theirs] and [g["name"] for g in check["log_groups"]] == [mine, theirs]
+    assert sorted(check["diff"]["after"]) == sorted([mine, theirs])
+    created = run_module(MODULE, args)
+    assert created["changed"] and created["changed_items"] == [mine, theirs]
+    assert [group(logs, n)["retentionInDays"] for n in (mine, theirs)] == [30, 30]
+    mark = aws_proxy.mark()
+    again = run_module(MODULE, args)
+    assert not again["changed"] and again["changed_items"] == [] and actions(aws_proxy, mark) == []
+
+    # a foreign group beside one of ours: refused before the first write (ours keeps its retention)
+    foreign = f"/prefect/{unique}/by-hand"
+    logs.create_log_group(logGroupName=foreign)
+    mark = aws_proxy.mark()
+    refused = run_module(MODULE, {"names": [mine, foreign], "site": unique, "retention": 7})
+    assert refused.get("failed") and foreign in refused["msg"] and "adopt" in refused["msg"]
+    assert actions(aws_proxy, mark) == [] and group(logs, mine)["retentionInDays"] == 30
+
+    gone = run_module(MODULE, {"names": [mine, theirs, foreign], "site": unique, "state": "absent"})
+    assert gone["changed_items"] == [mine, theirs] and gone["kept_items"] == [foreign]
+    assert group(logs, mine) is None and group(logs, theirs) is None and group(logs, foreign) is not None
+    logs.delete_log_group(logGroupName=foreign)

@@ -114,3 +114,29 @@ def test_the_modules_client_retries_throttling():
     with mock.patch("time.sleep"):
         result = lg.run(FakeModule(params()), clients(aws_base.RetryingClient(raw)))
     assert not result["changed"] and result["log_group"]["arn"] == ARN
+
+
+@pytest.mark.parametrize("names, message", [
+    ([], "names: give at least one"), ([NAME, NAME], "names: a log group is listed twice"),
+    ([NAME, "a b"], "names: 'a b' is not a log group name"),
+])
+def test_names_are_checked_before_any_call(names, message):
+    client = fake()
+    with pytest.raises(AssertionError, match=message):
+        lg.run(FakeModule(params(name=None, names=names)), clients(client))
+    assert client.mock_calls == []
+
+
+def test_names_without_adopt_refuse_a_foreign_group_before_any_write():
+    client = fake(tags={"owner": "x"}, retentionInDays=30)
+    with pytest.raises(AssertionError, match="names: the log groups /prefect/prod/worker exist but are not"):
+        lg.run(FakeModule(params(name=None, names=[NAME], retention=7)), clients(client))
+    assert mutating(client) == []
+
+
+def test_the_change_record_names_each_group_of_a_multi_group_run():
+    from ansible_collections.prefect_ops.ecs.plugins.filter.changed_objects import changed_objects
+
+    result = {"changed": True, "changed_items": ["/a"], "kept_items": ["/b"]}
+    assert changed_objects({"log groups": result}) == ["log groups: /a", "log groups (left in place): /b"]
+    assert changed_objects({"log groups": dict(result, changed=False, changed_items=[], kept_items=[])}) == []

@@ -270,3 +270,16 @@ def test_action_reports_an_sts_failure_naming_the_host(action, monkeypatch):
     res = action({"prefect_ecs_name": "s", "prefect_ecs_region": "eu-west-1", "prefect_ecs_aws_role_arn": ROLE})
     assert res["failed"] and res["msg"].startswith(f"host h1: could not assume {ROLE}")
     assert "AccessDenied" in res["msg"]
+
+
+def test_action_keeps_the_context_a_host_has_from_an_earlier_play_without_a_call(action):
+    first = action({"prefect_ecs_name": "s", "prefect_ecs_region": "eu-west-1"})
+    assert [c[0] for c in action.calls] == ["GetCallerIdentity"]
+    again = action({"prefect_ecs_name": "s", "prefect_ecs_region": "eu-west-1", "prefect_ecs_context": first})
+    assert len(action.calls) == 1, "no second STS call"
+    assert again["reused"] is True and again["_ansible_no_log"] is True
+    assert {k: again[k] for k in ("aws", "prefect", "account", "region", "claims")} == {
+        k: first[k] for k in ("aws", "prefect", "account", "region", "claims")}
+    # a failed earlier attempt is not kept
+    action({"prefect_ecs_name": "s", "prefect_ecs_region": "eu-west-1", "prefect_ecs_context": {"failed": True}})
+    assert len(action.calls) == 2
