@@ -67,7 +67,9 @@ class ActionModule(ActionBase):
         path = os.path.join(ROLES_DIR, role, *parts)
         if not os.path.isfile(path):
             return {}
-        return self._loader.load_from_file(path, trusted_as_template=True) or {}
+        # unsafe: the loader's cached copy, not a deep copy of it (~0.2 s for the 12 roles' files); nothing here
+        # changes it, and this worker process ends with the task
+        return self._loader.load_from_file(path, trusted_as_template=True, unsafe=True) or {}
 
     def _role_problems(self, role, task_vars, argument_spec):
         if not os.path.isdir(os.path.join(ROLES_DIR, role)):

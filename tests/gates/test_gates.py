@@ -65,14 +65,21 @@ def test_every_role_has_argument_specs_and_runs_in_the_hosts_context_preflight_f
             continue
         meta = yaml.safe_load((role / "meta" / "main.yml").read_text())
         assert meta["dependencies"] == [dependency], role.name
-        tasks = yaml.safe_load((role / "tasks" / "main.yml").read_text())
+        main = yaml.safe_load((role / "tasks" / "main.yml").read_text())
+        assert main[0].get("prefect_ops.ecs.preflight") == {"roles": [role.name], "argument_spec": False}, \
+            f"{role.name}: main.yml must start with the preflight (action prefect_ops.ecs.preflight on the role)"
+        assert main[1:] == [{"name": main[1]["name"], "ansible.builtin.import_tasks": "run.yml"}], \
+            f"{role.name}: after its input check, main.yml is the entry point run (site.yml imports run alone)"
+        tasks = yaml.safe_load((role / "tasks" / "run.yml").read_text())
         assert len(tasks) == 1 and tasks[0]["module_defaults"] == {
             "group/prefect_ops.ecs.aws": "{{ prefect_ecs_context.aws }}",
             "group/prefect_ops.ecs.prefect": "{{ prefect_ecs_context.prefect }}"}, \
             f"{role.name}: every task runs in the one block that carries the host's context"
-        first = tasks[0]["block"][0]
-        assert first.get("prefect_ops.ecs.preflight") == {"roles": [role.name], "argument_spec": False}, \
-            f"{role.name}: the block must start with the preflight (action prefect_ops.ecs.preflight on the role)"
+        assert not any("prefect_ops.ecs.preflight" in str(t) for t in tasks[0]["block"]), role.name
+    site = yaml.safe_load((REPO / "playbooks" / "site.yml").read_text())[0]
+    imported = [t["ansible.builtin.import_role"] for t in site["tasks"] if "ansible.builtin.import_role" in t]
+    assert imported and all(i.get("tasks_from") == "run" and i.get("rolespec_validate") is False for i in imported), \
+        "site.yml's preflight pass checked every role: it imports each at run, without the role's own check"
 
 
 def test_changelog_fragments_pass_antsibull_changelog_lint():

@@ -1,5 +1,5 @@
 """Bad input to playbooks/site.yml (issue 7 item 4): one site.yml run, one inventory host per case (hosts fail
-independently). site.yml first checks every role's inputs (its pre_tasks: the action prefect_ops.ecs.preflight for
+independently). site.yml first checks every role's inputs (its first task: the action prefect_ops.ecs.preflight for
 every role's argument spec, unknown variables and module checks, then the asserts some roles' preflights still make),
 so each case must fail there: for the role that owns the field (no API call; an unknown pool type or job variable:
 the work pool module in check mode, which only reads), with a message naming the field, before ANY mutating AWS call
