@@ -13,8 +13,7 @@ options:
   name:
     description:
       - The pipeline's name, usually the Prefect work pool name. The parts are named after it
-        (see O(queue_name), O(dead_letter_queue_name) and O(rule_name)) and the ownership tag
-        C(prefect-ops:owner=ecs_event_observer/<name>) on every part records it.
+        (see O(queue_name), O(dead_letter_queue_name) and O(rule_name)).
       - Letters, digits, C(-) and C(_); at most 45 characters unless O(rule_name) is set (the rule
         name C(<name>-task-state-changes) must fit EventBridge's 64).
     type: str
@@ -33,5 +32,16 @@ options:
     description:
       - Name of the EventBridge rule on the default event bus; at most 64 characters.
       - Defaults to C(<name>-task-state-changes).
+    type: str
+  site:
+    description:
+      - The site the pipeline belongs to. Every part carries the collection's ownership tags,
+        C(prefect-ops:managed-by=prefect_ops.ecs) and C(prefect-ops:site=<site>); a part is this run's when
+        it carries both with this site (without a site, the managed-by tag and no site tag).
+      - Not set means the C(prefect-ops:site) key of O(tags), if any (how the roles named the site before this
+        option). When both are set they must be equal.
+      - A part made before this scheme, with the tag C(prefect-ops:owner=ecs_event_observer/<name>) and this
+        site's site tag or none, is this run's too; converging it moves it to the ownership tags in place (the old
+        tag is removed).
     type: str
 """

@@ -29,6 +29,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.prefect_ops.ecs.plugins.module_utils import ownership
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import OWNER_TAG_KEY
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import Identity
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_names import check_identity_region
@@ -274,19 +275,25 @@ class Changes:
 
 
 def check_tags(tags, field="tags"):
-    """User tags may not set the ownership tag."""
+    """User tags may not set the pipeline's old ownership tag, nor the managed-by tag to another value."""
     if tags and OWNER_TAG_KEY in tags:
         return f"{field}: the key {OWNER_TAG_KEY!r} is reserved for the ownership tag this collection sets; remove it from {field}"
+    if tags and ownership.OWNER_KEY in tags and str(tags[ownership.OWNER_KEY]) != ownership.OWNER_VALUE:
+        return (f"{field}: the key {ownership.OWNER_KEY!r} is reserved for the ownership tag ({ownership.OWNER_KEY}: "
+                f"{ownership.OWNER_VALUE}) this collection sets; remove it from {field}")
     return None
 
 
-def plan_tags(current, tags, purge_tags, owner):
+def plan_tags(current, tags, purge_tags, owner, legacy=()):
     """Tags to set and to remove with amazon.aws semantics; the ownership tag is always kept.
 
-    tags=None leaves the user's tags alone (only the ownership tag is ensured). Returns
-    (to_set: dict of str, to_unset: list, after: dict).
+    tags=None leaves the user's tags alone (only the ownership tag is ensured). ``legacy``: keys of an older
+    ownership scheme, removed whatever purge_tags says. Returns (to_set: dict of str, to_unset: list, after: dict).
     """
     current = dict(current or {})
+    dropped = [key for key in legacy if key in current]
+    for key in dropped:
+        del current[key]
     if tags is None:
         desired, purge = dict(current), False
     else:
@@ -296,7 +303,7 @@ def plan_tags(current, tags, purge_tags, owner):
     to_set = {k: str(v) for k, v in to_set.items()}
     after = {k: v for k, v in current.items() if k not in to_unset}
     after.update(to_set)
-    return to_set, sorted(to_unset), after
+    return to_set, sorted(set(to_unset) | set(dropped)), after
 
 
 def tag_diff(current, after):

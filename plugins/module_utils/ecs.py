@@ -11,52 +11,12 @@ import datetime
 
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
 
-# Every ECS object these modules create carries this tag (docs/roles.md); state=absent and revision
-# pruning only ever touch objects that carry it with exactly this value.
-OWNER_KEY = "prefect-ops:managed-by"
-OWNER_VALUE = "prefect_ops.ecs"
-OWNER_TAGS = {OWNER_KEY: OWNER_VALUE}
-
-# Objects of a site also carry the site's name (ECR repositories, secrets, log groups): they are a run's only
-# when they carry both (or the managed-by tag and no site tag when the run names no site).
-SITE_KEY = "prefect-ops:site"
-
-
-def site_ownership_tags(site):
-    tags = dict(OWNER_TAGS)
-    if site is not None:
-        tags[SITE_KEY] = site
-    return tags
-
-
-def is_site_owned(tags, site):
-    """The object carries the managed-by tag and this run's site tag (no site tag when the run names none)."""
-    return (tags or {}).get(OWNER_KEY) == OWNER_VALUE and (tags or {}).get(SITE_KEY) == site
-
-
-def site_problems(site):
-    """The input problem of a site option that is set but empty."""
-    if site is not None and not str(site).strip():
-        return ["site: must not be empty; give the site name (or leave site out)"]
-    return []
-
-
-def site_tag_problems(tags, site):
-    """The input problem of a tags option whose site tag differs from the site option."""
-    tagged = (tags or {}).get(SITE_KEY)
-    if site is not None and tagged is not None and str(tagged) != str(site):
-        return [f"tags: {SITE_KEY}={tagged!r} differs from site={site!r}; the site tag is set from site, "
-                f"remove {SITE_KEY} from tags (or make them equal)"]
-    return []
-
-
-def tags_without_site(tags):
-    """The user's tags without the site tag (which comes from the site option); None stays None."""
-    return None if tags is None else {k: v for k, v in tags.items() if k != SITE_KEY}
-
-
-def site_owner_text(site):
-    return f"{OWNER_KEY}={OWNER_VALUE}" + (f" and {SITE_KEY}={site}" if site is not None else f" without a {SITE_KEY} tag")
+# The ownership tags and their rules are defined once, in module_utils/ownership.py; the ECS modules (and the
+# log group, secret and ECR modules) use them through this module.
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.ownership import (  # noqa: F401 pylint: disable=unused-import
+    OWNER_KEY, OWNER_VALUE, OWNER_TAGS, SITE_KEY, site_ownership_tags, is_site_owned, is_owned_or_unsited,
+    run_site, site_problems, site_tag_problems, tags_without_site, site_owner_text,
+)
 
 
 CLUSTER_ARN_EXAMPLE = "arn:<partition>:ecs:<region>:<12-digit account>:cluster/<cluster name>"
@@ -90,10 +50,6 @@ def tag_problems(tags, field, resource, reserved_keys, max_tags):
         problems.append(f"{field}: {resource} holds at most {max_tags} tags, the ownership tag{plural} "
                         f"({', '.join(reserved_keys)}) included; give at most {max_tags - len(reserved_keys)}")
     return problems
-
-
-def is_ours(tags):
-    return (tags or {}).get(OWNER_KEY) == OWNER_VALUE
 
 
 def tags_to_dict(tag_list):

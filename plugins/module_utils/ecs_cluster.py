@@ -54,6 +54,7 @@ def argument_spec():
         ),
         settings=dict(type="dict", options=dict(
             container_insights=dict(type="str", choices=list(INSIGHTS_VALUES)))),
+        site=dict(type="str"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
@@ -139,6 +140,7 @@ def static_problems(params):
     if params.get("state", "present") == "absent":
         return [p for p in problems if p]
     problems += tag_problems(params.get("tags"))
+    problems += ecs.site_problems(params.get("site")) + ecs.site_tag_problems(params.get("tags"), params.get("site"))
     providers = params.get("capacity_providers")
     if providers is not None:
         for i, provider in enumerate(providers):
@@ -244,11 +246,17 @@ def predicted_cluster(payload, arn):
     return cluster
 
 
+def owned(params, cluster):
+    """The cluster is this run's: the ownership tags with the run's site (or, made before the site option, the
+    managed-by tag and no site tag: it gets the site tag)."""
+    return ecs.is_owned_or_unsited(ecs.tags_to_dict(cluster.get("tags")), ecs.run_site(params))
+
+
 def ownership_problem(params, current):
-    if ecs.is_ours(ecs.tags_to_dict(current.get("tags"))) or params.get("adopt"):
+    if owned(params, current) or params.get("adopt"):
         return None
-    return (f"name: cluster {params['name']} exists but was not created by this collection (no {ecs.OWNER_KEY}: "
-            f"{ecs.OWNER_VALUE} tag); set adopt: true to manage it (state=absent still never deletes it), or create: "
+    return (f"name: cluster {params['name']} exists but was not created by this collection for this site (it does "
+            f"not carry {ecs.site_owner_text(ecs.run_site(params))}); set adopt: true to manage it (state=absent still never deletes it), or create: "
             "false to only look it up")
 
 
@@ -348,7 +356,7 @@ def lookup(module, client, region, identity):
                               "to let this module create it"),
                          cluster=ecs.jsonable(cluster) if cluster else None)
     return Changes().result(module, cluster=ecs.jsonable(cluster), cluster_arn=cluster["clusterArn"],
-                            owned=ecs.is_ours(ecs.tags_to_dict(cluster.get("tags"))))
+                            owned=owned(module.params, cluster))
 
 
 def converge(module, clients):
@@ -373,7 +381,8 @@ def converge(module, clients):
     changes = Changes()
     arn = current["clusterArn"] if current else names.ecs_cluster_arn(identity, region, name)
     if current is None:
-        dummy, dummy, tags = plan_tags({}, params.get("tags"), params["purge_tags"], ecs.OWNER_TAGS)
+        dummy, dummy, tags = plan_tags({}, ecs.tags_without_site(params.get("tags")), params["purge_tags"],
+                                       ecs.site_ownership_tags(ecs.run_site(params)))
         payload = create_payload(params, tags)
         changes.created("cluster", f"create cluster {name}", {k: v for k, v in payload.items() if k != "clusterName"})
         if check_mode:
@@ -383,7 +392,7 @@ def converge(module, clients):
             cluster = read_cluster(client, name) or cluster
         return changes.result(module, cluster=ecs.jsonable(cluster), cluster_arn=cluster.get("clusterArn", arn), owned=True)
 
-    owned = ecs.is_ours(ecs.tags_to_dict(current.get("tags")))
+    ours = owned(params, current)
     cluster = copy.deepcopy(current)
     capacity, insights, before, after = plan_update(params, current)
     if capacity is not None:
@@ -403,8 +412,8 @@ def converge(module, clients):
     current_tags = ecs.tags_to_dict(current.get("tags"))
     # An adopted cluster never gets the ownership tag (unless the task's tags hand it over explicitly):
     # state=absent must be able to tell it from a cluster this collection created.
-    to_set, to_unset, tags = plan_tags(current_tags, params.get("tags"), params["purge_tags"],
-                                       ecs.OWNER_TAGS if owned else {})
+    to_set, to_unset, tags = plan_tags(current_tags, ecs.tags_without_site(params.get("tags")) if ours else params.get("tags"),
+                                       params["purge_tags"], ecs.site_ownership_tags(ecs.run_site(params)) if ours else {})
     if to_set or to_unset:
         tags_before, tags_after = tag_diff(current_tags, tags)
         changes.updated("cluster", f"update tags of cluster {name}", {"tags": tags_before}, {"tags": tags_after})
@@ -412,8 +421,7 @@ def converge(module, clients):
         cluster["tags"] = ecs.dict_to_tags(tags)
     if changes.changed and not check_mode:
         cluster = read_cluster(client, name) or cluster
-    return changes.result(module, cluster=ecs.jsonable(cluster), cluster_arn=arn,
-                          owned=ecs.is_ours(ecs.tags_to_dict(cluster.get("tags"))))
+    return changes.result(module, cluster=ecs.jsonable(cluster), cluster_arn=arn, owned=owned(params, cluster))
 
 
 def remove(module, clients):
@@ -428,10 +436,10 @@ def remove(module, clients):
     if current is None:
         return changes.result(module, cluster=None, cluster_arn=None, left_alone=left_alone, owned=False)
     arn = current["clusterArn"]
-    if not ecs.is_ours(ecs.tags_to_dict(current.get("tags"))):
+    if not owned(params, current):
         left_alone.append(arn)
-        module.warn(f"cluster {name} was not created by this collection (no {ecs.OWNER_KEY}: {ecs.OWNER_VALUE} tag); "
-                    "left alone")
+        module.warn(f"cluster {name} was not created by this collection for this site (it does not carry "
+                    f"{ecs.site_owner_text(ecs.run_site(params))}); left alone")
         return changes.result(module, cluster=ecs.jsonable(current), cluster_arn=arn, left_alone=left_alone, owned=False)
     waitable, blocking = read_blockers(client, arn, current.get("registeredContainerInstancesCount") or 0)
     if blocking or (waitable and not params["wait_timeout"]):

@@ -74,6 +74,7 @@ def argument_spec():
         wait_timeout=dict(type="int", default=600),
         recreate=dict(type="bool", default=False),
         adopt=dict(type="bool", default=False),
+        site=dict(type="str"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
@@ -122,6 +123,7 @@ def network_problems(params, needed_because=None):
 def static_problems(params):
     """Every input problem found without an AWS call; each names the option and the fix."""
     problems = [names.check_name("ecs_service", params.get("name"), "name"), ecs.check_owner_tag(params.get("tags"))]
+    problems += ecs.site_problems(params.get("site")) + ecs.site_tag_problems(params.get("tags"), params.get("site"))
     if not params.get("cluster"):
         problems.append("cluster: give the cluster name or ARN")
     if params.get("state", "present") == "absent":
@@ -460,12 +462,23 @@ def remove_service(module, client, changes, cluster, current, wait):
             wait_gone(module, client, cluster, name, module.params["wait_timeout"])
 
 
+def owned(params, service):
+    """The service is this run's: the ownership tags with the run's site (or, made before the site option, the
+    managed-by tag and no site tag: it gets the site tag)."""
+    return ecs.is_owned_or_unsited(ecs.tags_to_dict(service.get("tags")), ecs.run_site(params))
+
+
+def wanted_tags(params, current_tags):
+    """(to_set, to_unset, after) of the service's tags: the task's, and the ownership tags of the run's site."""
+    return plan_tags(current_tags, ecs.tags_without_site(params.get("tags")), params["purge_tags"],
+                     ecs.site_ownership_tags(ecs.run_site(params)))
+
+
 def ownership_problem(params, current):
-    tags = ecs.tags_to_dict(current.get("tags"))
-    if ecs.is_ours(tags) or params.get("adopt"):
+    if owned(params, current) or params.get("adopt"):
         return None
-    return (f"name: service {params['name']} exists but was not created by this collection (no {ecs.OWNER_KEY}: "
-            f"{ecs.OWNER_VALUE} tag); set adopt: true to manage it (it then gets the tag, and state=absent may delete it)")
+    return (f"name: service {params['name']} exists but was not created by this collection for this site (it does "
+            f"not carry {ecs.site_owner_text(ecs.run_site(params))}); set adopt: true to manage it (it then gets the tag, and state=absent may delete it)")
 
 
 def converge(module, clients):
@@ -538,7 +551,7 @@ def converge(module, clients):
     if current is None:
         if "desiredCount" not in wanted:
             fail_on_problems(module, [f"desired_count: service {name} does not exist yet; set desired_count to create it"])
-        dummy, dummy, tags = plan_tags({}, params.get("tags"), params["purge_tags"], ecs.OWNER_TAGS)
+        dummy, dummy, tags = wanted_tags(params, {})
         service = create(module, client, changes, params, cluster_arn, arn, wanted, tags)
     else:
         current_tags = ecs.tags_to_dict(current.get("tags"))
@@ -556,7 +569,7 @@ def converge(module, clients):
                 service.update({k: copy.deepcopy(v) for k, v in fields.items() if k != "forceNewDeployment"})
             else:
                 service = dict(updated, tags=current.get("tags"))
-        to_set, to_unset, tags = plan_tags(current_tags, params.get("tags"), params["purge_tags"], ecs.OWNER_TAGS)
+        to_set, to_unset, tags = wanted_tags(params, current_tags)
         if to_set or to_unset:
             tags_before, tags_after = tag_diff(current_tags, tags)
             changes.updated("service", f"update tags of service {name}", {"tags": tags_before}, {"tags": tags_after})
@@ -581,12 +594,12 @@ def remove(module, clients):
     current = read_service(client, params["cluster"], params["name"])
     left_alone = []
     if current and current.get("status") == "ACTIVE":
-        if ecs.is_ours(ecs.tags_to_dict(current.get("tags"))):
+        if owned(params, current):
             remove_service(module, client, changes, params["cluster"], current, params["wait"])
         else:
             left_alone.append(current["serviceArn"])
-            module.warn(f"service {params['name']} was not created by this collection (no {ecs.OWNER_KEY}: {ecs.OWNER_VALUE} "
-                        "tag); left alone")
+            module.warn(f"service {params['name']} was not created by this collection for this site (it does not carry "
+                        f"{ecs.site_owner_text(ecs.run_site(params))}); left alone")
     return changes.result(module, service=None, service_arn=current["serviceArn"] if current else None,
                           left_alone=left_alone)
 

@@ -90,6 +90,7 @@ def argument_spec():
         volumes=dict(type="list", elements="dict"),
         ephemeral_storage=dict(type="dict"),
         keep_revisions=dict(type="int", default=5),
+        site=dict(type="str"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
@@ -231,6 +232,7 @@ def static_problems(params):
     """Every input problem found without an AWS call; each names the option and the fix."""
     problems = [names.check_name("ecs_task_family", params.get("family"), "family")]
     problems.append(ecs.check_owner_tag(params.get("tags")))
+    problems += ecs.site_problems(params.get("site")) + ecs.site_tag_problems(params.get("tags"), params.get("site"))
     if params.get("state", "present") == "absent":
         return [p for p in problems if p]
     keep = params.get("keep_revisions")
@@ -527,14 +529,14 @@ def register(client, payload, sleep=time.sleep):
 # --- converge --------------------------------------------------------------------------------------
 
 
-def prune(client, check_mode, changes, arns, keep, tag_cache=None):
-    """Deregister our ACTIVE revisions beyond the newest `keep` (ARNs newest first); returns
+def prune(client, check_mode, changes, arns, keep, site, tag_cache=None):
+    """Deregister this site's ACTIVE revisions beyond the newest `keep` (ARNs newest first); returns
     (deregistered, left_alone)."""
     deregistered, left_alone = [], []
     tag_cache = tag_cache or {}
     for arn in arns[keep:]:
         tags = tag_cache[arn] if arn in tag_cache else revision_tags(client, arn)
-        if not ecs.is_ours(tags):
+        if not ecs.is_owned_or_unsited(tags, site):
             left_alone.append(arn)
             continue
         changes.updated(arn, f"deregister task definition {arn.rsplit('/', 1)[-1]}", {"status": "ACTIVE"},
@@ -557,7 +559,8 @@ def converge(module, clients):
     fail_on_problems(module, problems + identity_problems(params, identity))
 
     client = clients["ecs"]
-    family = params["family"]
+    family, site = params["family"], ecs.run_site(params)
+    owner = ecs.site_ownership_tags(site)
     check_mode = module.check_mode
     changes = Changes()
     arns = revision_arns(client, family)
@@ -569,7 +572,7 @@ def converge(module, clients):
     tags = current_tags
     if current is None or want != have:
         base_tags = ecs.user_tags(current_tags) if current else {}
-        dummy, dummy, tags = plan_tags(base_tags, params.get("tags"), params["purge_tags"], ecs.OWNER_TAGS)
+        dummy, dummy, tags = plan_tags(base_tags, ecs.tags_without_site(params.get("tags")), params["purge_tags"], owner)
         payload = register_payload(params, current, tags, register_input_keys(client))
         if check_mode:
             latest = max([ecs.revision_of(a) for a in arns + revision_arns(client, family, "INACTIVE")[:1]] or [0])
@@ -596,8 +599,9 @@ def converge(module, clients):
         registered = True
     else:
         definition, arn, registered = current, current["taskDefinitionArn"], False
-        if ecs.is_ours(current_tags):
-            to_set, to_unset, tags = plan_tags(current_tags, params.get("tags"), params["purge_tags"], ecs.OWNER_TAGS)
+        if ecs.is_owned_or_unsited(current_tags, site):  # a revision made before the site option gets the site tag
+            to_set, to_unset, tags = plan_tags(current_tags, ecs.tags_without_site(params.get("tags")),
+                                               params["purge_tags"], owner)
             if to_set or to_unset:
                 before, after = tag_diff(current_tags, tags)
                 changes.updated("task_definition", f"update tags of task definition {arn.rsplit('/', 1)[-1]}",
@@ -606,7 +610,7 @@ def converge(module, clients):
     tag_cache = {arn: tags}
     if current:
         tag_cache[current["taskDefinitionArn"]] = current_tags
-    deregistered, dummy = prune(client, check_mode, changes, arns, params["keep_revisions"], tag_cache)
+    deregistered, dummy = prune(client, check_mode, changes, arns, params["keep_revisions"], site, tag_cache)
     return changes.result(
         module,
         task_definition=ecs.jsonable(definition),
@@ -624,10 +628,10 @@ def remove(module, clients):
     client = clients["ecs"]
     changes = Changes()
     arns = revision_arns(client, params["family"])
-    deregistered, left_alone = prune(client, module.check_mode, changes, arns, 0)
+    deregistered, left_alone = prune(client, module.check_mode, changes, arns, 0, ecs.run_site(params))
     for arn in left_alone:
-        module.warn(f"task definition {arn} was not registered by this collection (no {ecs.OWNER_KEY}: "
-                    f"{ecs.OWNER_VALUE} tag); left ACTIVE")
+        module.warn(f"task definition {arn} was not registered by this collection for this site (it does not carry "
+                    f"{ecs.site_owner_text(ecs.run_site(params))}); left ACTIVE")
     return changes.result(module, task_definition=None, task_definition_arn=None, registered=False,
                           deregistered=deregistered, left_alone=left_alone)
 

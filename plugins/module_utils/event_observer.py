@@ -26,6 +26,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
+from ansible_collections.prefect_ops.ecs.plugins.module_utils import ownership
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import Changes
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import check_tags
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import fail_on_problems
@@ -35,6 +36,9 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import st
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.aws_base import tag_diff
 
 MODULE = "ecs_event_observer"
+# The pipeline's ownership tag before the one scheme (prefect-ops:owner=ecs_event_observer/<name>): recognised on
+# a part this pipeline made, and removed when the part is converged (it gets the ownership tags instead).
+LEGACY_KEYS = (names.OWNER_TAG_KEY,)
 SOURCE = "aws.ecs"
 DETAIL_TYPE = "ECS Task State Change"
 TARGET_ID = "prefect-ecs-events-queue"
@@ -93,6 +97,7 @@ def _name_spec():
         queue_name=dict(type="str"),
         dead_letter_queue_name=dict(type="str"),
         rule_name=dict(type="str"),
+        site=dict(type="str"),
     )
 
 
@@ -343,17 +348,35 @@ def read_all(clients, resolved, identity=None):
     return current
 
 
-def ownership_problems(current, logical_name, adopt):
+def part_ownership(tags, logical_name, site):
+    """'ours', 'unowned' (no ownership tag at all) or 'foreign' for a part's tags.
+
+    Ours: the collection's ownership tags with this run's site (module_utils/ownership.py), or - made before the
+    pipeline had them - its own ``prefect-ops:owner=ecs_event_observer/<name>`` tag with this site's site tag or
+    none. Converging such a part moves it to the ownership tags (the old tag removed), in place."""
+    tags = tags or {}
+    if ownership.is_site_owned(tags, site):
+        return "ours"
+    if tags.get(names.OWNER_TAG_KEY) == names.owner_value(MODULE, logical_name) and tags.get(ownership.SITE_KEY) in (None, site):
+        return "ours"
+    if ownership.OWNER_KEY in tags or names.OWNER_TAG_KEY in tags:
+        return "foreign"
+    return "unowned"
+
+
+def ownership_problems(current, logical_name, adopt, site):
     """Resources with our names that this pipeline did not create: fail unless adopt=true."""
     problems = []
     for part, item in current.items():
         if not item:
             continue
-        owner = names.ownership(item.get("tags"), MODULE, logical_name)
+        owner = part_ownership(item.get("tags"), logical_name, site)
         if owner == "ours" or adopt:
             continue
-        found = item.get("tags", {}).get(names.OWNER_TAG_KEY)
-        why = f"it is owned by {found!r}" if found else f"it has no {names.OWNER_TAG_KEY!r} tag"
+        tags = item.get("tags") or {}
+        found = tags.get(names.OWNER_TAG_KEY) or tags.get(ownership.SITE_KEY)
+        why = (f"it belongs to {found!r}" if owner == "foreign" and found
+               else f"it does not carry {ownership.site_owner_text(site)}")
         problems.append(
             f"{part}: {item['name']} exists but was not created by this pipeline ({why}); set adopt: true to take it "
             f"over, or choose another name or {PART_OPTIONS[part]}"
@@ -703,6 +726,7 @@ def converge(module, clients):
     resolved, problems = resolve_names(params)
     problems += static_problems(params)
     problems.append(check_tags(params.get("tags")))
+    problems += ownership.site_problems(params.get("site")) + ownership.site_tag_problems(params.get("tags"), params.get("site"))
     fail_on_problems(module, problems)
 
     identity, region = identity_and_region(module, clients, problems)
@@ -724,11 +748,13 @@ def converge(module, clients):
             "when it moves to the dead-letter queue, so it may expire there before anyone looks at it"
         )
 
-    fail_on_problems(module, ownership_problems(current, params["name"], params["adopt"]))
+    site = ownership.run_site(params)
+    fail_on_problems(module, ownership_problems(current, params["name"], params["adopt"], site))
     for warning in warnings:
         module.warn(warning)
 
-    owner = names.owner_tags(MODULE, params["name"])
+    owner = ownership.site_ownership_tags(site)
+    user_tags = ownership.tags_without_site(params.get("tags"))
     desired, rule_arn = desired_queues(params, identity, region, resolved, current)
     pattern = event_pattern(cluster_arns)
     changes = Changes()
@@ -739,18 +765,19 @@ def converge(module, clients):
     items = {}
     for part in ("dead_letter_queue", "queue"):  # the DLQ first: the queue's redrive policy names it
         existing = current[part]
-        tags = plan_tags((existing or {}).get("tags"), params.get("tags"), params["purge_tags"], owner)
+        tags = plan_tags((existing or {}).get("tags"), user_tags, params["purge_tags"], owner, LEGACY_KEYS)
         url = names.sqs_queue_url(endpoint, identity, region, desired[part][0])
         items[part] = ensure_queue(sqs, check_mode, changes, part, existing, desired[part], tags, url)
 
-    tags = plan_tags((current["rule"] or {}).get("tags"), params.get("tags"), params["purge_tags"], owner)
+    tags = plan_tags((current["rule"] or {}).get("tags"), user_tags, params["purge_tags"], owner, LEGACY_KEYS)
     rule_item = ensure_rule(events, check_mode, changes, current["rule"], resolved["rule_name"], rule_arn, pattern, params, tags)
     queue_arn = desired["queue"][1]
     rule_item["targets"] = ensure_target(module, events, check_mode, changes, rule_item, queue_arn)
     # The info module's checks on what exists after this run (in check mode: what exists now), so a
     # later check (the ecs_verify role) need not read it all again.
     after = current if check_mode or not changes.changed else read_all(clients, resolved)
-    health = health_report(clients, params["name"], resolved, identity, region, cluster_arns, after, test_patterns=False)
+    health = health_report(clients, params["name"], resolved, identity, region, cluster_arns, after, test_patterns=False,
+                           site=site)
     health.pop("changed")
     health["cluster_arns"] = cluster_arns  # what the rule pattern was checked against
 
@@ -792,10 +819,11 @@ def remove(module, clients):
         item = current[part]
         if not item:
             return False
-        if names.ownership(item["tags"], MODULE, params["name"]) == "ours":
+        if part_ownership(item["tags"], params["name"], ownership.run_site(params)) == "ours":
             return True
         left_alone.append(f"{part} {item['name']}")
-        module.warn(f"{part} {item['name']} was not created by this pipeline (no matching {names.OWNER_TAG_KEY} tag); left alone")
+        module.warn(f"{part} {item['name']} was not created by this pipeline (it does not carry "
+                    f"{ownership.site_owner_text(ownership.run_site(params))}); left alone")
         return False
 
     if owned("rule"):
@@ -897,10 +925,11 @@ def inspect(module, clients):
         problems += cluster_problems
     fail_on_problems(module, problems)
     current = read_all(clients, resolved, identity)
-    return health_report(clients, params["name"], resolved, identity, region, expected_clusters, current)
+    return health_report(clients, params["name"], resolved, identity, region, expected_clusters, current,
+                         site=ownership.run_site(params))
 
 
-def health_report(clients, name, resolved, identity, region, expected_clusters, current, test_patterns=True):
+def health_report(clients, name, resolved, identity, region, expected_clusters, current, test_patterns=True, site=None):
     """The read-only checks of the pipeline as `current` (read_all) found it; the info module's result.
 
     test_patterns=False leaves out the TestEventPattern calls (converge: the rule's pattern is the one it built).
@@ -984,7 +1013,7 @@ def health_report(clients, name, resolved, identity, region, expected_clusters, 
         dead_letter_queue=dlq_out,
         rule=rule_view(rule),
         pattern_tests=pattern_tests,
-        owned=({part: names.ownership(item["tags"], MODULE, name) for part, item in current.items() if item}),
+        owned=({part: part_ownership(item["tags"], name, site) for part, item in current.items() if item}),
         worker_environment={WORKER_QUEUE_ENV: resolved["queue_name"], WORKER_REGION_ENV: region},
         worker_policy_statements=worker_policy_statements(queue_arn, (kms_info or {}).get("arn")),
         kms_key=kms_info,

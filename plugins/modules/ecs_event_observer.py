@@ -21,8 +21,8 @@ description:
   - An EventBridge rule on the default bus matching C(source=aws.ecs),
     C(detail-type=ECS Task State Change) and C(detail.clusterArn) in O(clusters); its target is the
     events queue.
-  - Every part carries the ownership tag C(prefect-ops:owner=ecs_event_observer/<name>);
-    O(state=absent) removes only parts carrying it, the rule's targets and the rule first, then the
+  - Every part carries the ownership tags C(prefect-ops:managed-by=prefect_ops.ecs) and
+    C(prefect-ops:site=<site>) (see O(site)); O(state=absent) removes only parts that are this run's, the rule's targets and the rule first, then the
     queue, then the dead-letter queue, so nothing is left pointing at a deleted part.
   - ARNs are built from the partition of the credentials (STS GetCallerIdentity), so the module
     works in C(aws-us-gov) and C(aws-cn) as in C(aws).
@@ -213,7 +213,7 @@ queue:
     tags:
       description: The queue's tags.
       type: dict
-      sample: {"prefect-ops:owner": "ecs_event_observer/my-ecs-pool"}
+      sample: {"prefect-ops:managed-by": "prefect_ops.ecs", "prefect-ops:site": "prod"}
 dead_letter_queue:
   description: The dead-letter queue after the run, with the same keys as RV(queue) (no policy or redrive policy).
   returned: always

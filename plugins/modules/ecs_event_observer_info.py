@@ -134,7 +134,7 @@ pattern_tests:
   type: dict
   sample: {"our_cluster": "match", "other_cluster": "no_match", "other_detail_type": "no_match"}
 owned:
-  description: Per existing part, V(ours) (this pipeline's ownership tag), V(unowned) or V(foreign).
+  description: Per existing part, V(ours) (the ownership tags of this site, see O(site)), V(unowned) (no ownership tag) or V(foreign).
   returned: always
   type: dict
   sample: {"queue": "ours", "dead_letter_queue": "ours", "rule": "ours"}

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.stack
 
 FQCN = "prefect_ops.ecs.ecs_event_observer"
 INFO = "prefect_ops.ecs.ecs_event_observer_info"
-OWNER = "prefect-ops:owner"
+OWNER = "prefect-ops:owner"  # the pipeline's ownership tag before the one scheme: reserved, and moved from
+MANAGED = {"prefect-ops:managed-by": "prefect_ops.ecs"}  # what a part made without a site carries
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ def test_lifecycle_defaults_check_apply_info_absent(aws_proxy, aws, unique, iden
     assert rule["rule"]["State"] == "ENABLED"
     assert [(t["Id"], t["Arn"]) for t in rule["targets"]] == [("prefect-ecs-events-queue", queue_arn)]
     for part in (queue, dlq, rule):
-        assert part["tags"] == {OWNER: f"ecs_event_observer/{unique}"}
+        assert part["tags"] == MANAGED
 
     # info: healthy, moto's TestEventPattern answers are "unknown", never a pass; read-only
     info = ok(steps["info"])
@@ -222,7 +223,7 @@ def test_each_option_check_apply_check_apply(aws_proxy, aws, unique, identity):
     args = {"name": unique, "clusters": [a]}
     ok(run_steps(aws_proxy, [("create", FQCN, args, False)])["create"])
     q, d, r = f"{unique}-events", f"{unique}-events-dlq", f"{unique}-task-state-changes"
-    owner = {OWNER: f"ecs_event_observer/{unique}"}
+    owner = MANAGED
 
     cases = [
         ("queue settings", {"visibility_timeout": 600, "message_retention_period": 86400},
@@ -435,20 +436,22 @@ def test_foreign_parts_are_never_taken_or_removed_without_adopt(aws_proxy, aws, 
     cluster = cluster_arn(identity, unique)
     other = f"{unique}o"
     steps = run_steps(aws_proxy, [
-        ("present", FQCN, {"name": unique, "clusters": [cluster]}, False),
-        ("absent", FQCN, {"name": unique, "state": "absent"}, False),
-        ("adopt", FQCN, {"name": unique, "clusters": [cluster], "adopt": True}, False),
-        ("other pipeline on our queue", FQCN, {"name": other, "queue_name": f"{unique}-events", "clusters": [cluster]}, False),
-        ("other pipeline absent", FQCN, {"name": other, "queue_name": f"{unique}-events", "state": "absent"}, False),
-        ("remove", FQCN, {"name": unique, "state": "absent"}, False),
+        ("present", FQCN, {"name": unique, "site": "a", "clusters": [cluster]}, False),
+        ("absent", FQCN, {"name": unique, "site": "a", "state": "absent"}, False),
+        ("adopt", FQCN, {"name": unique, "site": "a", "clusters": [cluster], "adopt": True}, False),
+        ("other pipeline on our queue", FQCN,
+         {"name": other, "site": "b", "queue_name": f"{unique}-events", "clusters": [cluster]}, False),
+        ("other pipeline absent", FQCN, {"name": other, "site": "b", "queue_name": f"{unique}-events", "state": "absent"},
+         False),
+        ("remove", FQCN, {"name": unique, "site": "a", "state": "absent"}, False),
     ])
     assert steps["present"].get("failed") and "adopt" in steps["present"]["msg"] and "queue_name" in steps["present"]["msg"]
     assert steps.mutating("present") == []
     assert not ok(steps["absent"])["changed"] and steps["absent"]["left_alone"] == [f"queue {unique}-events"]
     assert steps.mutating("absent") == []
-    assert ok(steps["adopt"])["changed"] and steps["adopt"]["queue"]["tags"] == {OWNER: f"ecs_event_observer/{unique}"}
+    assert ok(steps["adopt"])["changed"] and steps["adopt"]["queue"]["tags"] == dict(MANAGED, **{"prefect-ops:site": "a"})
     assert "update tags of queue" in " ".join(steps["adopt"]["actions"])
-    assert steps["other pipeline on our queue"].get("failed") and f"ecs_event_observer/{unique}" in steps["other pipeline on our queue"]["msg"]
+    assert steps["other pipeline on our queue"].get("failed") and "it belongs to 'a'" in steps["other pipeline on our queue"]["msg"]
     assert steps.mutating("other pipeline on our queue") == []
     assert f"queue {unique}-events" in steps["other pipeline absent"]["left_alone"]
     assert steps.mutating("other pipeline absent") == []
@@ -530,3 +533,32 @@ def test_absent_keeps_a_dead_letter_queue_another_queue_still_uses(aws_proxy, aw
     steps = run_steps(aws_proxy, [("absent", FQCN, gone, False)])
     assert ok(steps["absent"])["actions"] == [f"delete dead_letter_queue {unique}-events-dlq"]
     assert queue_state(aws, f"{unique}-events-dlq") is None
+
+
+def test_parts_tagged_by_the_old_scheme_are_recognised_and_moved_in_place(aws_proxy, aws, unique, identity):
+    """A pipeline made before the one ownership scheme (prefect-ops:owner=ecs_event_observer/<name>) is this site's:
+    converging it re-tags each part (ownership tags set, the old tag removed) without recreating anything."""
+    sqs, events = aws("sqs", direct=True), aws("events", direct=True)
+    cluster = cluster_arn(identity, unique)
+    args = {"name": unique, "site": "prod", "clusters": [cluster]}
+    ok(run_steps(aws_proxy, [("create", FQCN, args, False)])["create"])
+    ours = dict(MANAGED, **{"prefect-ops:site": "prod"})
+    old = {OWNER: f"ecs_event_observer/{unique}"}
+    for name in (f"{unique}-events", f"{unique}-events-dlq"):  # back to what the module made before
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        sqs.untag_queue(QueueUrl=url, TagKeys=list(ours))
+        sqs.tag_queue(QueueUrl=url, Tags=old)
+    rule_arn = events.describe_rule(Name=f"{unique}-task-state-changes")["Arn"]
+    events.untag_resource(ResourceARN=rule_arn, TagKeys=list(ours))
+    events.tag_resource(ResourceARN=rule_arn, Tags=[{"Key": OWNER, "Value": old[OWNER]}])
+
+    steps = run_steps(aws_proxy, [("check", FQCN, args, True), ("migrate", FQCN, args, False),
+                                  ("again", FQCN, args, False)])
+    assert ok(steps["check"])["changed"] and steps.mutating("check") == []
+    assert ok(steps["migrate"])["changed"]
+    assert sorted(set(steps.mutating("migrate"))) == ["TagQueue", "TagResource", "UntagQueue", "UntagResource"]
+    assert all(part["tags"] == ours for part in (queue_state(aws, f"{unique}-events"),
+                                                   queue_state(aws, f"{unique}-events-dlq"),
+                                                   rule_state(aws, f"{unique}-task-state-changes")))
+    assert not ok(steps["again"])["changed"] and steps.mutating("again") == []
+    ok(run_steps(aws_proxy, [("remove", FQCN, dict(args, state="absent"), False)])["remove"])

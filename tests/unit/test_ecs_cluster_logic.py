@@ -388,3 +388,46 @@ def test_wait_fails_at_once_on_an_active_service_and_at_the_timeout_on_a_drainin
     with mock.patch.object(cl, "read_blockers", return_value=(["service old (DRAINING)"], [])):
         with pytest.raises(AssertionError, match=r"after waiting 12 s.*raise wait_timeout"):
             cl.wait_empty(_module(), mock.Mock(), ARN, "prefect", 12, sleep=clock.sleep, clock=clock.time)
+
+
+# --- one ownership model: managed-by + site -----------------------------------------------------------------
+
+SITE_TAG = {"key": ecs.SITE_KEY, "value": "prod"}
+
+
+def test_a_cluster_of_this_site_is_ours_another_sites_is_refused_and_kept():
+    client = fake_ecs(described(tags=OWNED + [SITE_TAG]))
+    result = cl.run(FakeModule(params(site="prod")), clients(client))
+    assert result["owned"] and not result["changed"] and mutating(client) == []
+    other = fake_ecs(described(tags=OWNED + [dict(SITE_TAG, value="dev")]))
+    with pytest.raises(AssertionError, match="not created by this collection for this site.*prefect-ops:site=prod"):
+        cl.run(FakeModule(params(site="prod")), clients(other))
+    kept = cl.run(FakeModule(params(site="prod", state="absent")), clients(other))
+    assert kept["left_alone"] == [ARN] and mutating(other) == []
+
+
+def test_the_site_tag_among_the_tasks_tags_names_the_site_as_before_the_option():
+    client = fake_ecs(described(tags=OWNED + [SITE_TAG]))
+    assert cl.run(FakeModule(params(tags={ecs.SITE_KEY: "prod"}, purge_tags=False)), clients(client))["owned"]
+    with pytest.raises(AssertionError, match="tags: prefect-ops:site='dev' differs from site='prod'"):
+        cl.run(FakeModule(params(site="prod", tags={ecs.SITE_KEY: "dev"})), clients(client))
+
+
+def test_a_cluster_made_before_the_site_option_gets_the_site_tag_in_place():
+    client = fake_ecs(described(tags=list(OWNED)))  # the managed-by tag alone
+    check = cl.run(FakeModule(params(site="prod", purge_tags=False), check_mode=True), clients(client))
+    assert check["changed"] and check["owned"] and mutating(client) == []
+    result = cl.run(FakeModule(params(site="prod", purge_tags=False)), clients(client))
+    assert result["owned"] and mutating(client) == ["tag_resource"]  # never create_cluster / delete_cluster
+    client.tag_resource.assert_called_once_with(resourceArn=ARN, tags=[SITE_TAG])
+
+
+def test_one_definition_of_the_aws_ownership_tags():
+    from ansible_collections.prefect_ops.ecs.plugins.module_utils import ownership
+
+    assert ecs.site_ownership_tags is ownership.site_ownership_tags and ecs.OWNER_TAGS is ownership.OWNER_TAGS
+    assert ownership.is_owned_or_unsited({ecs.OWNER_KEY: ecs.OWNER_VALUE}, "prod")
+    assert not ownership.is_owned_or_unsited({ecs.OWNER_KEY: ecs.OWNER_VALUE, ecs.SITE_KEY: "dev"}, "prod")
+    assert not ownership.is_owned_or_unsited({ecs.SITE_KEY: "prod"}, "prod")
+    assert ownership.run_site({"site": None, "tags": {ecs.SITE_KEY: "prod"}}) == "prod"
+    assert ownership.run_site({"site": None, "tags": None}) is None

@@ -430,6 +430,16 @@ def test_prune_in_check_mode_makes_no_call():
     fake = FakeEcs({n: revision(params(), number=n) for n in range(1, 4)})
     changes = Changes()
     arns = [f"{FAMILY_ARN}:{n}" for n in (3, 2, 1)]
-    deregistered, left_alone = td.prune(fake, True, changes, arns, 1)
+    deregistered, left_alone = td.prune(fake, True, changes, arns, 1, None)
     assert deregistered == arns[1:] and left_alone == [] and fake.calls == []
     assert changes.after[arns[1]] == {"status": "INACTIVE"}
+
+
+def test_absent_with_a_site_deregisters_that_sites_and_pre_option_revisions_only():
+    owner = {"prefect-ops:managed-by": "prefect_ops.ecs"}
+    fake = FakeEcs({1: revision(params(), tags=dict(owner, **{"prefect-ops:site": "dev"})),
+                    2: revision(params(), number=2, tags=dict(owner)),
+                    3: revision(params(), number=3, tags=dict(owner, **{"prefect-ops:site": "prod"}))})
+    result = td.run(FakeModule(params(state="absent", site="prod")), fake_clients(fake))
+    assert result["deregistered"] == [f"{FAMILY_ARN}:3", f"{FAMILY_ARN}:2"]
+    assert result["left_alone"] == [f"{FAMILY_ARN}:1"]

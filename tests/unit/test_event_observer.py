@@ -445,3 +445,23 @@ def test_ansible_doc_renders(module):
     assert set(spec) <= set(options), set(spec) - set(options)
     assert {"region", "endpoint_url", "access_key", "profile"} <= set(options)
     assert data["examples"] and data["return"]
+
+
+def test_one_ownership_scheme_and_the_pipelines_old_tag_recognised_then_moved():
+    from ansible_collections.prefect_ops.ecs.plugins.module_utils import event_observer as eo
+
+    ours = {"prefect-ops:managed-by": "prefect_ops.ecs", "prefect-ops:site": "prod"}
+    old = {"prefect-ops:owner": "ecs_event_observer/p"}
+    assert eo.part_ownership(ours, "p", "prod") == "ours"
+    assert eo.part_ownership(dict(ours, **{"prefect-ops:site": "dev"}), "p", "prod") == "foreign"
+    assert eo.part_ownership(old, "p", "prod") == "ours"  # made before the scheme, without a site tag
+    assert eo.part_ownership(dict(old, **{"prefect-ops:site": "prod"}), "p", "prod") == "ours"
+    assert eo.part_ownership(dict(old, **{"prefect-ops:site": "dev"}), "p", "prod") == "foreign"
+    assert eo.part_ownership({"prefect-ops:owner": "ecs_event_observer/other"}, "p", "prod") == "foreign"
+    assert eo.part_ownership({"team": "a"}, "p", "prod") == "unowned"
+    # converging a part with the old tag: the ownership tags set, the old tag removed, whatever purge_tags says
+    to_set, to_unset, after = aws_base.plan_tags(dict(old, team="a"), {}, False, ours, eo.LEGACY_KEYS)
+    assert to_set == ours and to_unset == ["prefect-ops:owner"] and after == dict(ours, team="a")
+    problems = eo.ownership_problems({"queue": {"name": "q", "tags": dict(ours, **{"prefect-ops:site": "dev"})}},
+                                     "p", False, "prod")
+    assert len(problems) == 1 and problems[0].startswith("queue: q exists but was not created by this pipeline")
