@@ -431,3 +431,11 @@ def test_one_definition_of_the_aws_ownership_tags():
     assert not ownership.is_owned_or_unsited({ecs.SITE_KEY: "prod"}, "prod")
     assert ownership.run_site({"site": None, "tags": {ecs.SITE_KEY: "prod"}}) == "prod"
     assert ownership.run_site({"site": None, "tags": None}) is None
+
+
+def test_the_roles_filter_for_stock_modules_applies_the_same_rule():
+    from ansible_collections.prefect_ops.ecs.plugins.filter.aws_owned import aws_owned
+
+    tags = {ecs.OWNER_KEY: ecs.OWNER_VALUE, ecs.SITE_KEY: "prod"}
+    assert aws_owned(tags, "prod") and not aws_owned(tags, "dev") and not aws_owned({ecs.SITE_KEY: "prod"}, "prod")
+    assert not aws_owned(None, "prod") and aws_owned({ecs.OWNER_KEY: ecs.OWNER_VALUE}, None)
