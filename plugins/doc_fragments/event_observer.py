@@ -38,8 +38,8 @@ options:
       - The site the pipeline belongs to. Every part carries the collection's ownership tags,
         C(prefect-ops:managed-by=prefect_ops.ecs) and C(prefect-ops:site=<site>); a part is this run's when
         it carries both with this site (without a site, the managed-by tag and no site tag).
-      - Not set means the C(prefect-ops:site) key of O(tags), if any (how the roles named the site before this
-        option). When both are set they must be equal.
+      - Not set means the C(prefect-ops:site) key of the task's C(tags), if any (how the roles named the site before
+        this option). When both are set they must be equal.
       - A part made before this scheme, with the tag C(prefect-ops:owner=ecs_event_observer/<name>) and this
         site's site tag or none, is this run's too; converging it moves it to the ownership tags in place (the old
         tag is removed).

@@ -557,8 +557,8 @@ def test_parts_tagged_by_the_old_scheme_are_recognised_and_moved_in_place(aws_pr
     assert ok(steps["check"])["changed"] and steps.mutating("check") == []
     assert ok(steps["migrate"])["changed"]
     assert sorted(set(steps.mutating("migrate"))) == ["TagQueue", "TagResource", "UntagQueue", "UntagResource"]
-    assert all(part["tags"] == ours for part in (queue_state(aws, f"{unique}-events"),
-                                                   queue_state(aws, f"{unique}-events-dlq"),
-                                                   rule_state(aws, f"{unique}-task-state-changes")))
+    parts = (queue_state(aws, f"{unique}-events"), queue_state(aws, f"{unique}-events-dlq"),
+             rule_state(aws, f"{unique}-task-state-changes"))
+    assert all(part["tags"] == ours for part in parts)
     assert not ok(steps["again"])["changed"] and steps.mutating("again") == []
     ok(run_steps(aws_proxy, [("remove", FQCN, dict(args, state="absent"), False)])["remove"])
