@@ -278,10 +278,7 @@ def check_tags(tags, field="tags"):
     """User tags may not set the pipeline's old ownership tag, nor the managed-by tag to another value."""
     if tags and OWNER_TAG_KEY in tags:
         return f"{field}: the key {OWNER_TAG_KEY!r} is reserved for the ownership tag this collection sets; remove it from {field}"
-    if tags and ownership.OWNER_KEY in tags and str(tags[ownership.OWNER_KEY]) != ownership.OWNER_VALUE:
-        return (f"{field}: the key {ownership.OWNER_KEY!r} is reserved for the ownership tag ({ownership.OWNER_KEY}: "
-                f"{ownership.OWNER_VALUE}) this collection sets; remove it from {field}")
-    return None
+    return ownership.check_owner_tag(tags, field)
 
 
 def plan_tags(current, tags, purge_tags, owner, legacy=()):

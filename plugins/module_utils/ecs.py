@@ -15,21 +15,13 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names a
 # log group, secret and ECR modules) use them through this module.
 from ansible_collections.prefect_ops.ecs.plugins.module_utils.ownership import (  # noqa: F401 pylint: disable=unused-import
     OWNER_KEY, OWNER_VALUE, OWNER_TAGS, SITE_KEY, site_ownership_tags, is_site_owned, is_owned_or_unsited,
-    run_site, site_problems, site_tag_problems, tags_without_site, site_owner_text,
+    run_site, site_problems, site_tag_problems, tags_without_site, site_owner_text, check_owner_tag,
 )
 
 
 CLUSTER_ARN_EXAMPLE = "arn:<partition>:ecs:<region>:<12-digit account>:cluster/<cluster name>"
 TASK_DEFINITION_ARN_EXAMPLE = "arn:<partition>:ecs:<region>:<12-digit account>:task-definition/<family>:<revision>"
 ROLE_ARN_EXAMPLE = "arn:<partition>:iam::<12-digit account>:role/<role name>"
-
-
-def check_owner_tag(tags, field="tags"):
-    """User tags may repeat the ownership tag with its own value, never set another value."""
-    if tags and OWNER_KEY in tags and str(tags[OWNER_KEY]) != OWNER_VALUE:
-        return (f"{field}: the key {OWNER_KEY!r} is reserved for the ownership tag ({OWNER_KEY}: {OWNER_VALUE}) "
-                f"this collection sets; remove it from {field}")
-    return None
 
 
 def tag_problems(tags, field, resource, reserved_keys, max_tags):
@@ -50,6 +42,12 @@ def tag_problems(tags, field, resource, reserved_keys, max_tags):
         problems.append(f"{field}: {resource} holds at most {max_tags} tags, the ownership tag{plural} "
                         f"({', '.join(reserved_keys)}) included; give at most {max_tags - len(reserved_keys)}")
     return problems
+
+
+def owned_by_run(params, obj):
+    """An ECS object (cluster, service: ``tags`` as an ECS tag list) is this run's: the ownership tags with the
+    run's site, or - made before the site option - the managed-by tag and no site tag (it then gets the site tag)."""
+    return is_owned_or_unsited(tags_to_dict(obj.get("tags")), run_site(params))
 
 
 def tags_to_dict(tag_list):

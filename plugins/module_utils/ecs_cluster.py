@@ -246,14 +246,8 @@ def predicted_cluster(payload, arn):
     return cluster
 
 
-def owned(params, cluster):
-    """The cluster is this run's: the ownership tags with the run's site (or, made before the site option, the
-    managed-by tag and no site tag: it gets the site tag)."""
-    return ecs.is_owned_or_unsited(ecs.tags_to_dict(cluster.get("tags")), ecs.run_site(params))
-
-
 def ownership_problem(params, current):
-    if owned(params, current) or params.get("adopt"):
+    if ecs.owned_by_run(params, current) or params.get("adopt"):
         return None
     return (f"name: cluster {params['name']} exists but was not created by this collection for this site (it does "
             f"not carry {ecs.site_owner_text(ecs.run_site(params))}); set adopt: true to manage it (state=absent still never deletes it), or create: "
@@ -356,7 +350,7 @@ def lookup(module, client, region, identity):
                               "to let this module create it"),
                          cluster=ecs.jsonable(cluster) if cluster else None)
     return Changes().result(module, cluster=ecs.jsonable(cluster), cluster_arn=cluster["clusterArn"],
-                            owned=owned(module.params, cluster))
+                            owned=ecs.owned_by_run(module.params, cluster))
 
 
 def converge(module, clients):
@@ -392,7 +386,7 @@ def converge(module, clients):
             cluster = read_cluster(client, name) or cluster
         return changes.result(module, cluster=ecs.jsonable(cluster), cluster_arn=cluster.get("clusterArn", arn), owned=True)
 
-    ours = owned(params, current)
+    ours = ecs.owned_by_run(params, current)
     cluster = copy.deepcopy(current)
     capacity, insights, before, after = plan_update(params, current)
     if capacity is not None:
@@ -421,7 +415,7 @@ def converge(module, clients):
         cluster["tags"] = ecs.dict_to_tags(tags)
     if changes.changed and not check_mode:
         cluster = read_cluster(client, name) or cluster
-    return changes.result(module, cluster=ecs.jsonable(cluster), cluster_arn=arn, owned=owned(params, cluster))
+    return changes.result(module, cluster=ecs.jsonable(cluster), cluster_arn=arn, owned=ecs.owned_by_run(params, cluster))
 
 
 def remove(module, clients):
@@ -436,7 +430,7 @@ def remove(module, clients):
     if current is None:
         return changes.result(module, cluster=None, cluster_arn=None, left_alone=left_alone, owned=False)
     arn = current["clusterArn"]
-    if not owned(params, current):
+    if not ecs.owned_by_run(params, current):
         left_alone.append(arn)
         module.warn(f"cluster {name} was not created by this collection for this site (it does not carry "
                     f"{ecs.site_owner_text(ecs.run_site(params))}); left alone")

@@ -462,12 +462,6 @@ def remove_service(module, client, changes, cluster, current, wait):
             wait_gone(module, client, cluster, name, module.params["wait_timeout"])
 
 
-def owned(params, service):
-    """The service is this run's: the ownership tags with the run's site (or, made before the site option, the
-    managed-by tag and no site tag: it gets the site tag)."""
-    return ecs.is_owned_or_unsited(ecs.tags_to_dict(service.get("tags")), ecs.run_site(params))
-
-
 def wanted_tags(params, current_tags):
     """(to_set, to_unset, after) of the service's tags: the task's, and the ownership tags of the run's site."""
     return plan_tags(current_tags, ecs.tags_without_site(params.get("tags")), params["purge_tags"],
@@ -475,7 +469,7 @@ def wanted_tags(params, current_tags):
 
 
 def ownership_problem(params, current):
-    if owned(params, current) or params.get("adopt"):
+    if ecs.owned_by_run(params, current) or params.get("adopt"):
         return None
     return (f"name: service {params['name']} exists but was not created by this collection for this site (it does "
             f"not carry {ecs.site_owner_text(ecs.run_site(params))}); set adopt: true to manage it (it then gets the tag, and state=absent may delete it)")
@@ -594,7 +588,7 @@ def remove(module, clients):
     current = read_service(client, params["cluster"], params["name"])
     left_alone = []
     if current and current.get("status") == "ACTIVE":
-        if owned(params, current):
+        if ecs.owned_by_run(params, current):
             remove_service(module, client, changes, params["cluster"], current, params["wait"])
         else:
             left_alone.append(current["serviceArn"])

@@ -122,6 +122,14 @@ def run_site(params):
     return None if site is None else str(site)
 
 
+def check_owner_tag(tags, field="tags"):
+    """User tags may repeat the ownership tag with its own value, never set another value."""
+    if tags and OWNER_KEY in tags and str(tags[OWNER_KEY]) != OWNER_VALUE:
+        return (f"{field}: the key {OWNER_KEY!r} is reserved for the ownership tag ({OWNER_KEY}: {OWNER_VALUE}) "
+                f"this collection sets; remove it from {field}")
+    return None
+
+
 def site_problems(site):
     """The input problem of a site option that is set but empty."""
     if site is not None and not str(site).strip():

@@ -39,15 +39,6 @@ description:
 author:
   - prefect_ops.ecs maintainers (@prefect-ops)
 options:
-  site:
-    description:
-      - The site the cluster belongs to - the value of the C(prefect-ops:site) ownership tag, set beside
-        C(prefect-ops:managed-by=prefect_ops.ecs) on what the module creates. Not set means the C(prefect-ops:site)
-        key of O(tags), if any (how the roles named the site before this option); a run that names no site owns only
-        objects without a C(prefect-ops:site) tag. When both are set they must be equal.
-      - An object with the managed-by tag and no site tag (created before this option) is taken as this run's and
-        given the site tag in place, never recreated.
-    type: str
   name:
     description:
       - The cluster name (1 to 255 letters, digits, C(-) and C(_)).
@@ -123,6 +114,7 @@ options:
     type: int
     default: 300
 extends_documentation_fragment:
+  - prefect_ops.ecs.site
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
