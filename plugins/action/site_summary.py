@@ -16,14 +16,15 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 OPTIONS = ("roles", "fail_on_failed_checks")
-# summary key -> the fact it shows ("-" when the role that publishes it did not run)
+# summary key -> the fact it shows, <fact>.<key> for a key of a role's dict ("-" when the role that publishes it did
+# not run)
 FACTS = (
-    ("cluster", "ecs_cluster_arn"),
+    ("cluster", "ecs_cluster.arn"),
     ("events_queue", "ecs_events_queue_arn"),
-    ("credential_secret", "prefect_api_secret_arn"),
-    ("execution_role", "ecs_iam_execution_role_arn"),
-    ("worker_task_role", "ecs_iam_worker_task_role_arn"),
-    ("flow_run_task_role", "ecs_iam_flow_run_task_role_arn"),
+    ("credential_secret", "prefect_api_secret.arn"),
+    ("execution_role", "ecs_iam.execution_role_arn"),
+    ("worker_task_role", "ecs_iam.worker_task_role_arn"),
+    ("flow_run_task_role", "ecs_iam.flow_run_task_role_arn"),
     # pinned as the ECS pool's task_definition_arn: the worker registers no task definition
     ("flow_run_task_definition", "ecs_flow_run_task_definitions_arn"),
     ("worker_service", "ecs_worker_service_arn"),
@@ -65,7 +66,11 @@ def summary(facts, roles):
                         if role not in READ_ONLY_ROLES and facts.get(role + "_changes")),
     }
     for key, fact in FACTS:
-        out[key] = facts.get(fact) or "-"
+        name, dummy, field = fact.partition(".")
+        value = facts.get(name)
+        if field:
+            value = value.get(field) if isinstance(value, dict) else None
+        out[key] = value or "-"
     return out
 
 
@@ -89,7 +94,7 @@ class ActionModule(ActionBase):
         wanted = set(["prefect_ecs_name", "prefect_ecs_context", "prefect_work_pools_name", "ecs_verify_report",
                       "ecs_log_groups_worker", "ecs_log_groups_flow_runs", "prefect_work_pools_pools",
                       "prefect_deployments_deployments", "prefect_deployments_ecr_repository_uris"]
-                     + [fact for dummy, fact in FACTS] + [role + "_changes" for role in roles])
+                     + [fact.partition(".")[0] for dummy, fact in FACTS] + [role + "_changes" for role in roles])
         facts = dict((name, self._templar.template(task_vars[name])) for name in wanted if name in task_vars)
         site = summary(facts, roles)
         result.update(changed=False, ansible_facts={"prefect_ecs_summary": site}, module_runs=0,

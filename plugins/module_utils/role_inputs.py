@@ -805,7 +805,7 @@ def ecs_flow_run_task_definitions_earlier(values):
     if secret and not re.match(SECRET_ARN_RE, secret):
         problems.append("%s_secret_arn must be empty (a server without auth) or the full ARN of the credential's "
                         "Secrets Manager secret (with its 6-character suffix) or SSM parameter (default: the fact "
-                        "prefect_api_secret_arn; got %r)" % (prefix, secret))
+                        "prefect_api_secret.arn; got %r)" % (prefix, secret))
     if group and not log_group.NAME_RE.match(group):
         problems.append("%s_log_group must be a log group name (default: the fact ecs_log_groups_flow_runs; got %r)"
                         % (prefix, group))
@@ -814,7 +814,7 @@ def ecs_flow_run_task_definitions_earlier(values):
                         "got %r)" % (prefix, region))
     if (secret or group) and not role:
         problems.append("the credential secret and the awslogs driver need the task execution role: set "
-                        "%s_execution_role_arn (default: the fact ecs_iam_execution_role_arn; run prefect_ops.ecs.ecs_iam "
+                        "%s_execution_role_arn (default: the fact ecs_iam.execution_role_arn; run prefect_ops.ecs.ecs_iam "
                         "first)" % prefix)
     return problems
 

@@ -140,7 +140,7 @@ def role_status(role, state):
     if state is None:
         return FAIL, "%s %s does not exist: run the ecs_iam role or set %s" % (label, name, role["variable"])
     if not role.get("cluster_known", True):
-        return NOT_CHECKED, ("%s %s: the cluster ARN is unknown (no service, no ecs_cluster_arn), so the resources to "
+        return NOT_CHECKED, ("%s %s: the cluster ARN is unknown (no service, no fact ecs_cluster.arn), so the resources to "
                              "check are unknown" % (label, name))
     documents, attached = list(state.get("documents") or []), list(state.get("attached") or [])
     known = [r for r in role["requirements"] if r.get("resource")]

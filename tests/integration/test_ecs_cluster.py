@@ -202,7 +202,7 @@ def role_play(name, label="facts", check=False, **role_vars):
             # role params (not vars): they outrank the facts an earlier play of the same run published
             "roles": [dict(role="prefect_ops.ecs.ecs_cluster", prefect_ecs_name=name, **role_vars)],
             "tasks": [{"name": f"Show {label}", "ansible.builtin.debug": {
-                "msg": "{{ {'arn': ecs_cluster_arn | default(''), 'name': ecs_cluster_name | default('')} }}"}}]}
+                "msg": "{{ ecs_cluster | default({'arn': '', 'name': ''}) }}"}}]}
     if check:  # check_mode: false on a play would override --check
         play["check_mode"] = True
     return play

@@ -72,16 +72,24 @@ def account(aws):
     return aws("sts", direct=True).get_caller_identity()["Account"]
 
 
-def upstream(site, account, kind="auth_string", **overrides) -> dict:
+def upstream(site, account, kind="auth_string", secret_arn=None, **overrides) -> dict:
+    """The facts the earlier roles publish (ecs_iam, prefect_api_secret: one dict per role)."""
     name = "PREFECT_API_KEY" if kind == "api_key" else "PREFECT_API_AUTH_STRING"
+    if secret_arn is None:
+        secret_arn = f"arn:aws:secretsmanager:us-east-1:{account}:secret:prefect-ops/{site}/{name}-AbC123"
     return {
-        "ecs_iam_execution_role_arn": f"arn:aws:iam::{account}:role/{site}-us-east-1-execution",
-        "ecs_iam_flow_run_task_role_arn": f"arn:aws:iam::{account}:role/{site}-us-east-1-flow-run",
+        "ecs_iam": {"execution_role_arn": f"arn:aws:iam::{account}:role/{site}-us-east-1-execution",
+                    "flow_run_task_role_arn": f"arn:aws:iam::{account}:role/{site}-us-east-1-flow-run"},
         "ecs_log_groups_flow_runs": f"/prefect/{site}/flow-runs",
-        "prefect_api_secret_arn": f"arn:aws:secretsmanager:us-east-1:{account}:secret:prefect-ops/{site}/{name}-AbC123",
-        "prefect_api_secret_kind": kind,
+        "prefect_api_secret": {"arn": secret_arn, "kind": kind},
         **overrides,
     }
+
+
+def network(stack) -> dict:
+    return {"ecs_network": {"subnet_ids": stack["PREFECT_OPS_FIXTURE_SUBNET_IDS"].split(","),
+                            "security_group_ids": [stack["PREFECT_OPS_FIXTURE_SECURITY_GROUP_ID"]],
+                            "vpc_id": stack["PREFECT_OPS_FIXTURE_VPC_ID"], "assign_public_ip": False}}
 
 
 def arn(account, family, revision) -> str:
@@ -140,8 +148,8 @@ def test_check_predicts_apply_registers_rerun_registers_nothing(aws_proxy, aws, 
         assert {t["key"]: t["value"] for t in response["tags"]} == {**OWNER, "prefect-ops:site": unique}
         assert (td["networkMode"], td["requiresCompatibilities"], td["cpu"], td["memory"]) == (
             "awsvpc", ["FARGATE"], cpu, memory)
-        assert td["executionRoleArn"] == up["ecs_iam_execution_role_arn"]
-        assert td["taskRoleArn"] == up["ecs_iam_flow_run_task_role_arn"]
+        assert td["executionRoleArn"] == up["ecs_iam"]["execution_role_arn"]
+        assert td["taskRoleArn"] == up["ecs_iam"]["flow_run_task_role_arn"]
         [container] = td["containerDefinitions"]
         assert container["name"] == "prefect"  # prefect-aws's ECS_DEFAULT_CONTAINER_NAME
         assert container["image"] == image and container["essential"] is True
@@ -149,7 +157,7 @@ def test_check_predicts_apply_registers_rerun_registers_nothing(aws_proxy, aws, 
         assert container["logConfiguration"] == {"logDriver": "awslogs", "options": {
             "awslogs-group": up["ecs_log_groups_flow_runs"], "awslogs-region": "us-east-1",
             "awslogs-stream-prefix": "flow-run"}}
-        assert container["secrets"] == [{"name": "PREFECT_API_AUTH_STRING", "valueFrom": up["prefect_api_secret_arn"]}]
+        assert container["secrets"] == [{"name": "PREFECT_API_AUTH_STRING", "valueFrom": up["prefect_api_secret"]["arn"]}]
 
 
 def test_a_changed_image_registers_one_revision_and_keep_revisions_prunes_only_ours(aws_proxy, aws, tmp_path,
@@ -199,7 +207,7 @@ def test_the_credential_is_only_a_secret_of_the_kind_given(aws, tmp_path, unique
         "cloud": {"prefect_ecs_name": f"{unique}-cloud", "upstream": upstream(f"{unique}-cloud", account, "api_key")},
         "selfhosted": {"prefect_ecs_name": f"{unique}-self", "upstream": upstream(f"{unique}-self", account)},
         "noauth": {"prefect_ecs_name": f"{unique}-noauth",
-                   "upstream": upstream(f"{unique}-noauth", account, prefect_api_secret_arn="")},
+                   "upstream": upstream(f"{unique}-noauth", account, secret_arn="")},
     }
     ok(run(inventory(tmp_path, hosts)))
     expected = {"cloud": "PREFECT_API_KEY", "selfhosted": "PREFECT_API_AUTH_STRING", "noauth": None}
@@ -211,7 +219,7 @@ def test_the_credential_is_only_a_secret_of_the_kind_given(aws, tmp_path, unique
         if name is None:
             assert secrets == [], host
         else:
-            assert secrets == [{"name": name, "valueFrom": hosts[host]["upstream"]["prefect_api_secret_arn"]}], host
+            assert secrets == [{"name": name, "valueFrom": hosts[host]["upstream"]["prefect_api_secret"]["arn"]}], host
 
 
 def test_the_pool_pins_the_default_definition_and_keeps_the_matching_secret_variable(tmp_path, unique, account):
@@ -232,7 +240,7 @@ def test_the_pool_pins_the_default_definition_and_keeps_the_matching_secret_vari
         assert variables["task_definition_arn"]["default"] == fact
         # the worker strips the credential from RunTask's overrides only when this variable is set; the pinned
         # definition carries the same secret under the same name
-        secret = upstream(pinned, account)["prefect_api_secret_arn"]
+        secret = upstream(pinned, account)["prefect_api_secret"]["arn"]
         assert variables["prefect_api_auth_string_secret_arn"]["default"] == secret
         assert variables["prefect_api_key_secret_arn"].get("default") is None
         assert prefect.read_pool(plain)["base_job_template"]["variables"]["properties"][
@@ -261,9 +269,7 @@ def test_a_worker_on_the_pinned_pool_registers_nothing_and_sends_no_credential(
     prefect = PatientPrefectAPI()
     site = f"{unique}-e2e"
     cluster = aws("ecs", direct=True).create_cluster(clusterName=site)["cluster"]["clusterArn"]
-    up = upstream(site, account, ecs_cluster_arn=cluster, ecs_network_vpc_id=stack["PREFECT_OPS_FIXTURE_VPC_ID"],
-                  ecs_network_subnet_ids=stack["PREFECT_OPS_FIXTURE_SUBNET_IDS"].split(","),
-                  ecs_network_security_group_ids=[stack["PREFECT_OPS_FIXTURE_SECURITY_GROUP_ID"]])
+    up = upstream(site, account, ecs_cluster={"name": site, "arn": cluster}, **network(stack))
     inv = inventory(tmp_path, {"site": {"prefect_ecs_name": site, "upstream": up,
                                         "ecs_flow_run_task_definitions_images": [{"name": "etl", "image": "acme/etl:1"}]}})
     flow = None
@@ -344,8 +350,7 @@ def test_absent_deregisters_only_what_the_collection_registered(aws_proxy, aws, 
 def test_the_worker_limit_reaches_the_worker_command(aws, stack, tmp_path, unique, account):
     """The worker's --limit (ecs_worker_service_limit) caps the flow runs one worker submits at once."""
     cluster = aws("ecs", direct=True).create_cluster(clusterName=unique)["cluster"]["clusterArn"]
-    up = {"ecs_cluster_arn": cluster, "ecs_network_subnet_ids": stack["PREFECT_OPS_FIXTURE_SUBNET_IDS"].split(","),
-          "ecs_network_security_group_ids": [stack["PREFECT_OPS_FIXTURE_SECURITY_GROUP_ID"]]}
+    up = {"ecs_cluster": {"name": unique, "arn": cluster}, **network(stack)}
     inv = inventory(tmp_path, {
         "limited": {"prefect_ecs_name": f"{unique}-l", "upstream": up, "ecs_worker_service_limit": 7},
         "unlimited": {"prefect_ecs_name": f"{unique}-u", "upstream": up}})

@@ -54,13 +54,16 @@ def ok(result):
 
 
 def facts(result) -> dict:
-    """The role ARNs the role publishes (ecs_iam_roles_state and ecs_iam_changes apart)."""
-    return {k: v for k, v in result.task(PUBLISH)["ansible_facts"].items()
-            if k not in ("ecs_iam_roles_state", "ecs_iam_changes")}
+    """The role ARNs the role publishes in its dict ecs_iam (roles_state apart); the deprecated flat aliases hold the
+    same values."""
+    published = result.task(PUBLISH)["ansible_facts"]
+    arns = {k: v for k, v in published["ecs_iam"].items() if k != "roles_state"}
+    assert {k: published["ecs_iam_" + k] for k in arns} == arns
+    return arns
 
 
 def roles_state(result) -> dict:
-    return result.task(PUBLISH)["ansible_facts"]["ecs_iam_roles_state"]
+    return result.task(PUBLISH)["ansible_facts"]["ecs_iam"]["roles_state"]
 
 
 def listify(value):
@@ -94,9 +97,10 @@ def account(aws):
 
 def upstream_facts(unique, account):
     return {
-        "prefect_api_secret_arn": f"arn:aws:secretsmanager:us-east-1:{account}:secret:prefect-ops/{unique}/PREFECT_API_KEY-AbC123",
-        "prefect_api_secret_kms_key_arn": f"arn:aws:kms:us-east-1:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "ecs_cluster_arn": f"arn:aws:ecs:us-east-1:{account}:cluster/{unique}",
+        "prefect_api_secret": {
+            "arn": f"arn:aws:secretsmanager:us-east-1:{account}:secret:prefect-ops/{unique}/PREFECT_API_KEY-AbC123",
+            "kms_key_arn": f"arn:aws:kms:us-east-1:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+        "ecs_cluster": {"name": unique, "arn": f"arn:aws:ecs:us-east-1:{account}:cluster/{unique}"},
         "ecs_log_groups_worker": f"/prefect/{unique}/worker",
         "ecs_log_groups_flow_runs": f"/prefect/{unique}/flow-runs",
         # the statement ecs_event_observer returns for the worker
@@ -121,9 +125,9 @@ def test_iam_check_apply_reapply_least_privilege_teardown(aws_proxy, aws, unique
     assert aws_proxy.mutating(mark) == []
     predicted = facts(check)
     assert predicted == {
-        "ecs_iam_execution_role_arn": f"arn:aws:iam::{account}:role/{names['execution']}",
-        "ecs_iam_worker_task_role_arn": f"arn:aws:iam::{account}:role/{names['worker']}",
-        "ecs_iam_flow_run_task_role_arn": f"arn:aws:iam::{account}:role/{names['flow-run']}"}
+        "execution_role_arn": f"arn:aws:iam::{account}:role/{names['execution']}",
+        "worker_task_role_arn": f"arn:aws:iam::{account}:role/{names['worker']}",
+        "flow_run_task_role_arn": f"arn:aws:iam::{account}:role/{names['flow-run']}"}
     # check mode publishes the roles as this run would leave them (ecs_verify judges them 'would be fixed')
     predicted_state = roles_state(check)
     assert set(predicted_state) == set(predicted.values())
@@ -165,8 +169,8 @@ def test_iam_check_apply_reapply_least_privilege_teardown(aws_proxy, aws, unique
         assert_trust_is_ecs_tasks_of_this_account(doc["trust"], account)
         assert doc["tags"] == {"prefect-ops:managed-by": "prefect_ops.ecs", "prefect-ops:site": unique}
     assert {k: d["arn"] for k, d in roles.items()} == {
-        "execution": predicted["ecs_iam_execution_role_arn"], "worker": predicted["ecs_iam_worker_task_role_arn"],
-        "flow-run": predicted["ecs_iam_flow_run_task_role_arn"]}
+        "execution": predicted["execution_role_arn"], "worker": predicted["worker_task_role_arn"],
+        "flow-run": predicted["flow_run_task_role_arn"]}
 
     # Execution role: the AWS managed policy (partition-built ARN) + read exactly the secret, decrypt with its key.
     execution = roles["execution"]
@@ -174,8 +178,8 @@ def test_iam_check_apply_reapply_least_privilege_teardown(aws_proxy, aws, unique
     assert list(execution["inline"]) == ["prefect-api-secret-read"]
     statements = execution["inline"]["prefect-api-secret-read"]["Statement"]
     assert [(listify(s["Action"]), s["Resource"]) for s in statements] == [
-        (["secretsmanager:GetSecretValue"], up["prefect_api_secret_arn"]),
-        (["kms:Decrypt"], up["prefect_api_secret_kms_key_arn"])]
+        (["secretsmanager:GetSecretValue"], up["prefect_api_secret"]["arn"]),
+        (["kms:Decrypt"], up["prefect_api_secret"]["kms_key_arn"])]
 
     # Worker role: one inline policy, nothing beyond what AWS cannot scope on "*".
     worker = roles["worker"]
@@ -191,14 +195,14 @@ def test_iam_check_apply_reapply_least_privilege_teardown(aws_proxy, aws, unique
         if "*" in listify(s["Resource"]):
             assert set(listify(s["Action"])) <= UNSCOPED, s
     [pass_role] = [s for s in statements if "iam:PassRole" in listify(s["Action"])]
-    assert sorted(listify(pass_role["Resource"])) == sorted([predicted["ecs_iam_execution_role_arn"],
-                                                            predicted["ecs_iam_flow_run_task_role_arn"]])
+    assert sorted(listify(pass_role["Resource"])) == sorted([predicted["execution_role_arn"],
+                                                            predicted["flow_run_task_role_arn"]])
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
     for s in statements:
         if any(a.startswith("sqs:") for a in listify(s["Action"])):
             assert listify(s["Resource"]) == [up["ecs_events_worker_policy_statement"]["Resource"]], s
         if any(a in ("ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks") for a in listify(s["Action"])):
-            assert s["Condition"] == {"ArnEquals": {"ecs:cluster": up["ecs_cluster_arn"]}}, s
+            assert s["Condition"] == {"ArnEquals": {"ecs:cluster": up["ecs_cluster"]["arn"]}}, s
         if any(a.startswith("logs:") for a in listify(s["Action"])):
             # the flow runs' group only: the worker's own lines go through the awslogs driver (execution role)
             assert [r.split(":log-group:")[1] for r in listify(s["Resource"])] == [up["ecs_log_groups_flow_runs"] + ":*"], s
@@ -209,7 +213,7 @@ def test_iam_check_apply_reapply_least_privilege_teardown(aws_proxy, aws, unique
 
     # Inputs change: the credential is now an SSM parameter, the flow-run inline policy is dropped.
     parameter = f"arn:aws:ssm:us-east-1:{account}:parameter/prefect-ops/{unique}/PREFECT_API_KEY"
-    changed = ok(run(unique, {**up, "prefect_api_secret_arn": parameter, "prefect_api_secret_kms_key_arn": ""},
+    changed = ok(run(unique, {**up, "prefect_api_secret": {"arn": parameter, "kms_key_arn": ""}},
                      **{**flow_run, "ecs_iam_flow_run_inline_policies": {}}))
     # one module run: the execution role's secret policy put again, the flow-run role's inline policy deleted
     assert changed.changed() == 1
@@ -257,8 +261,8 @@ def test_adopted_and_foreign_roles_are_never_changed_or_removed(aws_proxy, aws, 
     assert touched == []
     # adopting: the adopted execution role is published and passable, the worker role is created
     assert apply.stats["adopting"]["failures"] == 0
-    published = apply.task(PUBLISH, "adopting")["ansible_facts"]
-    assert published["ecs_iam_execution_role_arn"] == theirs and published["ecs_iam_flow_run_task_role_arn"] == ""
+    published = apply.task(PUBLISH, "adopting")["ansible_facts"]["ecs_iam"]
+    assert published["execution_role_arn"] == theirs and published["flow_run_task_role_arn"] == ""
     worker = role_doc(iam, f"{unique}-adopting-us-east-1-worker")
     [pass_role] = [s for s in worker["inline"]["prefect-ecs-worker"]["Statement"]
                    if "iam:PassRole" in listify(s["Action"])]

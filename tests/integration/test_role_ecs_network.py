@@ -42,14 +42,14 @@ def ok(result):
 
 
 def published(result, host) -> dict:
-    for task in ("Publish the created network for later roles", "Publish the network and what this role changed"):
-        try:
-            res = result.task(task, host)
-        except KeyError:
-            continue
-        if "ansible_facts" in res:
-            # the network facts (the role's change record is published by the same task)
-            return {k: v for k, v in res["ansible_facts"].items() if k != "ecs_network_changes"}
+    """The network as the role published it: the dict ecs_network, keyed here by the names of its deprecated flat
+    aliases, which hold the same values (the role's change record is published by the same task)."""
+    res = result.task("Publish the network and what this role changed", host)
+    if "ansible_facts" in res:
+        facts = res["ansible_facts"]
+        flat = {"ecs_network_" + k: v for k, v in facts["ecs_network"].items()}
+        assert {k: v for k, v in facts.items() if k not in ("ecs_network", "ecs_network_changes")} == flat
+        return flat
     raise AssertionError(f"{host}: no network published")
 
 

@@ -39,8 +39,12 @@ def ok(result):
 def facts(result, host) -> dict:
     res = result.task(PUBLISH, host)
     if "ansible_facts" in res:
-        # the credential facts (the role's change record is published by the same task)
-        return {k: v for k, v in res["ansible_facts"].items() if k != "prefect_api_secret_changes"}
+        # the credential: the dict prefect_api_secret, keyed here by the names of its deprecated flat aliases, which
+        # hold the same values (the role's change record is published by the same task)
+        published = res["ansible_facts"]
+        flat = {"prefect_api_secret_" + k: v for k, v in published["prefect_api_secret"].items()}
+        assert {k: v for k, v in published.items() if k not in ("prefect_api_secret", "prefect_api_secret_changes")} == flat
+        return flat
     raise AssertionError(f"{host}: nothing published")
 
 

@@ -304,9 +304,12 @@ def test_action_reads_the_server_for_a_pool_type_it_cannot_judge(preflight, monk
     assert calls == [("prefect_ops.ecs.prefect_work_pool", args, True)]
 
 
-def test_action_names_a_network_value_wrong_for_every_role_that_takes_it(preflight, fixture_network):
+def test_action_names_a_network_value_wrong_once_under_the_role_whose_input_it_is(preflight, fixture_network):
+    # the later roles read the network from the fact ecs_network publishes, not from its inputs: the value is the
+    # network role's input and is named there (before this, the same value was also named under the roles that
+    # read the input under its name)
     res = preflight(dict(local_inventory_vars(fixture_network), ecs_network_security_group_ids=[]), SITE_ROLES)
-    assert sorted(res["problems"]) == ["ecs_network", "ecs_worker_service", "prefect_work_pools"]
+    assert sorted(res["problems"]) == ["ecs_network"]
     assert res["problems"]["ecs_network"][0].startswith("ecs_network_security_group_ids: ecs_network_mode=adopt needs")
 
 

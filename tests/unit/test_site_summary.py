@@ -13,11 +13,13 @@ REPORT = [{"check": "worker service active", "status": "pass", "detail": "ACTIVE
 
 def test_names_what_exists_and_dashes_what_the_run_did_not_make():
     facts = {"prefect_ecs_name": "prod", "prefect_ecs_context": CONTEXT,
-             "ecs_cluster_arn": "arn:aws:ecs:eu-west-1:123456789012:cluster/prod",
+             "ecs_cluster": {"name": "prod", "arn": "arn:aws:ecs:eu-west-1:123456789012:cluster/prod"},
+             # a deprecated alias is not what the summary reads
+             "ecs_iam_execution_role_arn": "arn:aws:iam::123456789012:role/old",
              "ecs_log_groups_worker": "/prefect/prod/worker", "prefect_work_pools_pools": {"prod": {}, "prod-dev": {}}}
     out = s.summary(facts, ["ecs_cluster"])
     assert out["site"] == "prod" and out["region"] == "eu-west-1" and out["prefect_api"] == CONTEXT["api_url"]
-    assert out["cluster"] == facts["ecs_cluster_arn"]
+    assert out["cluster"] == facts["ecs_cluster"]["arn"]
     assert out["log_groups"] == ["/prefect/prod/worker", "-"]
     assert out["worker_service"] == "-" and out["execution_role"] == "-"
     assert out["work_pools"] == ["prod", "prod-dev"]
