@@ -34,6 +34,13 @@ def test_warm_lane_converges_idempotently_and_is_removed(aws, aws_proxy, prefect
         after = first.task("Facts after the warm lane")["ansible_facts"]["after"]
         assert after["warm"].endswith(f":service/{warm_site}/{warm_site}-warm")
         assert after["worker"].endswith(f":service/{warm_site}/{warm_site}-workers")  # the site worker's, kept
+        # ... never overwritten: the worker-service role ran twice and published the warm service under the warm
+        # lane's prefix, the site worker's under its own
+        published = [sorted(t["ansible_facts"]) for t in first.tasks()
+                     if t["task"].endswith("Publish the worker service and what this role changed")]
+        assert published == [sorted(f"{prefix}_{k}" for k in ("arn", "task_definition_arn", "service", "task_definition",
+                                                              "changes"))
+                             for prefix in ("ecs_worker_service", "__ecs_warm_lane_worker")], published
         assert "pool" in after["changes"]
 
         pool = prefect.ok("GET", f"/work_pools/{warm_site}-warm")
