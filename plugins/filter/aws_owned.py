@@ -48,6 +48,16 @@ def aws_owned(tags, site):
     return ownership.is_site_owned(dict(tags or {}), None if site is None else str(site))
 
 
+def ownership_tags(site):
+    """The tags that make an AWS object the site's (module_utils/ownership.py), for a stock module's ``tags``."""
+    return ownership.site_ownership_tags(None if site is None else str(site))
+
+
+def ownership_filters(site):
+    """The same tags as EC2 describe filters (``tag:<key>: <value>``): only the site's objects are read."""
+    return dict(("tag:%s" % k, v) for k, v in ownership_tags(site).items())
+
+
 class FilterModule(object):
     def filters(self):
-        return {"aws_owned": aws_owned}
+        return {"aws_owned": aws_owned, "ownership_tags": ownership_tags, "ownership_filters": ownership_filters}

@@ -439,3 +439,12 @@ def test_the_roles_filter_for_stock_modules_applies_the_same_rule():
     tags = {ecs.OWNER_KEY: ecs.OWNER_VALUE, ecs.SITE_KEY: "prod"}
     assert aws_owned(tags, "prod") and not aws_owned(tags, "dev") and not aws_owned({ecs.SITE_KEY: "prod"}, "prod")
     assert not aws_owned(None, "prod") and aws_owned({ecs.OWNER_KEY: ecs.OWNER_VALUE}, None)
+
+
+def test_the_roles_ownership_filters_are_the_modules_tags():
+    from ansible_collections.prefect_ops.ecs.plugins.filter import aws_owned as f
+    tags = f.ownership_tags("prod")
+    assert tags == ecs.site_ownership_tags("prod") == {ecs.OWNER_KEY: ecs.OWNER_VALUE, ecs.SITE_KEY: "prod"}
+    assert f.aws_owned(tags, "prod") and not f.aws_owned(tags, "dev")
+    assert f.ownership_filters("prod") == {"tag:" + ecs.OWNER_KEY: ecs.OWNER_VALUE, "tag:" + ecs.SITE_KEY: "prod"}
+    assert f.ownership_tags(None) == {ecs.OWNER_KEY: ecs.OWNER_VALUE}
