@@ -112,6 +112,9 @@ def start_prefect_server(name: str, auth: str | None, port: int | None = None):
         "PREFECT_HOME": str(home),
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{database}",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # Register the block types (aws-credentials, ...) on every start: the memo in PREFECT_HOME outlives the
+        # database `down` deletes, and with it a restarted server would skip the registration.
+        "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false",
         "PREFECT_SERVER_API_HOST": HOST,
         "PREFECT_SERVER_API_PORT": str(port),
     }
