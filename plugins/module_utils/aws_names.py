@@ -24,6 +24,7 @@ NAME_RULES = {
     "events_rule": ("EventBridge rule name", 64, r"^[A-Za-z0-9._-]+$", "letters, digits, '.', '-' and '_'"),
     "events_target_id": ("EventBridge target ID", 64, r"^[A-Za-z0-9._-]+$", "letters, digits, '.', '-' and '_'"),
     "iam_role": ("IAM role name", 64, r"^[A-Za-z0-9+=,.@_-]+$", "letters, digits and '+=,.@_-'"),
+    "iam_user": ("IAM user name", 64, r"^[A-Za-z0-9+=,.@_-]+$", "letters, digits and '+=,.@_-'"),
     "iam_policy": ("IAM policy name", 128, r"^[A-Za-z0-9+=,.@_-]+$", "letters, digits and '+=,.@_-'"),
     "ecs_cluster": ("ECS cluster name", 255, r"^[A-Za-z0-9_-]+$", "letters, digits, '-' and '_'"),
     "ecs_service": ("ECS service name", 255, r"^[A-Za-z0-9_-]+$", "letters, digits, '-' and '_'"),

@@ -220,7 +220,7 @@ def apply_job_variables(template, job_variables, pool_type=None, pool_name=None)
                           % (key, err, key, json.dumps(shown)))
             continue
         props[key]["default"] = copy.deepcopy(value)
-    if pool_type in ("ecs",):
+    if pool_type in ("ecs", "ecs:push"):
         errors.extend(ecs_job_variable_errors(job_variables))
     return new, errors
 

@@ -946,6 +946,934 @@ STOCK_TEMPLATES = {
             },
         },
     },
+    'ecs:push': {
+        'package': 'prefect-aws',
+        'version': '0.7.12',
+        'template': {
+            'job_configuration': {
+                'command': '{{ command }}',
+                'env': '{{ env }}',
+                'labels': '{{ labels }}',
+                'name': '{{ name }}',
+                'aws_credentials': '{{ aws_credentials }}',
+                'task_definition': {
+                    'containerDefinitions': [
+                        {
+                            'image': '{{ image }}',
+                            'name': '{{ container_name }}',
+                        },
+                    ],
+                    'cpu': '{{ cpu }}',
+                    'executionRoleArn': '{{ execution_role_arn }}',
+                    'family': '{{ family }}',
+                    'memory': '{{ memory }}',
+                },
+                'task_run_request': {
+                    'capacityProviderStrategy': '{{ capacity_provider_strategy }}',
+                    'cluster': '{{ cluster }}',
+                    'launchType': '{{ launch_type }}',
+                    'overrides': {
+                        'containerOverrides': [
+                            {
+                                'command': '{{ command }}',
+                                'cpu': '{{ cpu }}',
+                                'environment': '{{ env }}',
+                                'memory': '{{ memory }}',
+                                'name': '{{ container_name }}',
+                            },
+                        ],
+                        'cpu': '{{ cpu }}',
+                        'memory': '{{ memory }}',
+                        'taskRoleArn': '{{ task_role_arn }}',
+                    },
+                    'tags': '{{ labels }}',
+                    'taskDefinition': '{{ task_definition_arn }}',
+                },
+                'configure_cloudwatch_logs': '{{ configure_cloudwatch_logs }}',
+                'cloudwatch_logs_options': '{{ cloudwatch_logs_options }}',
+                'cloudwatch_logs_prefix': '{{ cloudwatch_logs_prefix }}',
+                'network_configuration': '{{ network_configuration }}',
+                'stream_output': False,
+                'task_start_timeout_seconds': 0,
+                'task_watch_poll_interval': 0,
+                'auto_deregister_task_definition': '{{ auto_deregister_task_definition }}',
+                'vpc_id': '{{ vpc_id }}',
+                'container_name': '{{ container_name }}',
+                'cluster': '{{ cluster }}',
+                'match_latest_revision_in_family': '{{ match_latest_revision_in_family }}',
+                'prefect_api_key_secret_arn': '{{ prefect_api_key_secret_arn }}',
+                'prefect_api_auth_string_secret_arn': '{{ prefect_api_auth_string_secret_arn }}',
+                'execution_role_arn': '{{ execution_role_arn }}',
+            },
+            'variables': {
+                'description': 'Variables for templating an ECS job.',
+                'properties': {
+                    'name': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': 'Name given to infrastructure created by a worker.',
+                        'title': 'Name',
+                    },
+                    'env': {
+                        'additionalProperties': {
+                            'anyOf': [
+                                {
+                                    'type': 'string',
+                                },
+                                {
+                                    'type': 'null',
+                                },
+                            ],
+                        },
+                        'description': (
+                            'Environment variables to provide to the task run. These variables are '
+                            'set on the Prefect container at task runtime. These will not be set on '
+                            'the task definition.'
+                        ),
+                        'title': 'Environment Variables',
+                        'type': 'object',
+                    },
+                    'labels': {
+                        'additionalProperties': {
+                            'type': 'string',
+                        },
+                        'description': 'Labels applied to infrastructure created by a worker.',
+                        'title': 'Labels',
+                        'type': 'object',
+                    },
+                    'command': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'The command to use when starting a flow run. In most cases, this should '
+                            'be left blank and the command will be automatically generated by the '
+                            'worker.'
+                        ),
+                        'title': 'Command',
+                    },
+                    'task_definition_arn': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'An identifier for an existing task definition to use. If set, options '
+                            'that require changes to the task definition will be ignored. All '
+                            'contents of the task definition in the job configuration will be '
+                            'ignored.'
+                        ),
+                        'title': 'Task Definition ARN',
+                    },
+                    'aws_credentials': {
+                        '$ref': '#/definitions/AwsCredentials',
+                        'description': (
+                            'The AWS credentials to use to connect to ECS. If not provided, '
+                            "credentials will be inferred from the local environment following AWS's "
+                            "boto client's rules."
+                        ),
+                        'title': 'AWS Credentials',
+                    },
+                    'cluster': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'The ECS cluster to run the task in. An ARN or name may be provided. If '
+                            'not provided, the default cluster will be used.'
+                        ),
+                        'title': 'Cluster',
+                    },
+                    'family': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'A family for the task definition. If not provided, it will be inferred '
+                            'from the task definition. If the task definition does not have a family, '
+                            'the name will be generated. When flow and deployment metadata is '
+                            'available, the generated name will include their names. Values for this '
+                            'field will be slugified to match AWS character requirements.'
+                        ),
+                        'title': 'Family',
+                    },
+                    'launch_type': {
+                        'default': 'FARGATE',
+                        'description': (
+                            'The type of ECS task run infrastructure that should be used. Note that '
+                            "'FARGATE_SPOT' is not a formal ECS launch type, but we will configure "
+                            'the proper capacity provider strategy if set here.'
+                        ),
+                        'enum': [
+                            'FARGATE',
+                            'EC2',
+                            'EXTERNAL',
+                            'FARGATE_SPOT',
+                        ],
+                        'title': 'Launch Type',
+                        'type': 'string',
+                    },
+                    'capacity_provider_strategy': {
+                        'description': (
+                            'The capacity provider strategy to use when running the task. If a '
+                            'capacity provider strategy is specified, the selected launch type will '
+                            'be ignored.'
+                        ),
+                        'items': {
+                            '$ref': '#/definitions/CapacityProvider',
+                        },
+                        'title': 'Capacity Provider Strategy',
+                        'type': 'array',
+                    },
+                    'image': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'The image to use for the Prefect container in the task. If this value is '
+                            'not null, it will override the value in the task definition. This value '
+                            'defaults to a Prefect base image matching your local versions.'
+                        ),
+                        'title': 'Image',
+                    },
+                    'cpu': {
+                        'anyOf': [
+                            {
+                                'type': 'integer',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'The amount of CPU to provide to the ECS task. Valid amounts are '
+                            'specified in the AWS documentation. If not provided, a default value of '
+                            '1024 will be used unless present on the task definition.'
+                        ),
+                        'title': 'CPU',
+                    },
+                    'memory': {
+                        'anyOf': [
+                            {
+                                'type': 'integer',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'The amount of memory to provide to the ECS task. Valid amounts are '
+                            'specified in the AWS documentation. If not provided, a default value of '
+                            '2048 will be used unless present on the task definition.'
+                        ),
+                        'title': 'Memory',
+                    },
+                    'container_name': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'The name of the container flow run orchestration will occur in. If not '
+                            'specified, a default value of prefect will be used and if that is not '
+                            'found in the task definition the first container will be used.'
+                        ),
+                        'title': 'Container Name',
+                    },
+                    'prefect_api_key_secret_arn': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'An ARN of an AWS secret containing a Prefect API key. This key will be '
+                            'used to authenticate ECS tasks with Prefect Cloud. If not provided, the '
+                            'PREFECT_API_KEY environment variable will be used if the worker has one.'
+                        ),
+                        'title': 'Prefect API Key Secret ARN',
+                    },
+                    'prefect_api_auth_string_secret_arn': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'An ARN of an AWS secret containing a Prefect API auth string. This '
+                            'string will be used to authenticate ECS tasks with Prefect Cloud. If not '
+                            'provided, the PREFECT_API_AUTH_STRING environment variable will be used '
+                            'if the worker has one.'
+                        ),
+                        'title': 'Prefect API Auth String Secret ARN',
+                    },
+                    'task_role_arn': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'A role to attach to the task run. This controls the permissions of the '
+                            'task while it is running.'
+                        ),
+                        'title': 'Task Role ARN',
+                    },
+                    'execution_role_arn': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'An execution role to use for the task. This controls the permissions of '
+                            'the task when it is launching. If this value is not null, it will '
+                            'override the value in the task definition. An execution role must be '
+                            'provided to capture logs from the container.'
+                        ),
+                        'title': 'Execution Role ARN',
+                    },
+                    'vpc_id': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'The AWS VPC to link the task run to. This is only applicable when using '
+                            "the 'awsvpc' network mode for your task. FARGATE tasks require this "
+                            "network  mode, but for EC2 tasks the default network mode is 'bridge'. "
+                            "If using the 'awsvpc' network mode and this field is null, your default "
+                            'VPC will be used. If no default VPC can be found, the task run will '
+                            'fail.'
+                        ),
+                        'title': 'VPC ID',
+                    },
+                    'configure_cloudwatch_logs': {
+                        'anyOf': [
+                            {
+                                'type': 'boolean',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'If enabled, the Prefect container will be configured to send its output '
+                            'to the AWS CloudWatch logs service. This functionality requires an '
+                            'execution role with logs:CreateLogStream, logs:CreateLogGroup, and '
+                            'logs:PutLogEvents permissions. The default for this field is `False`.'
+                        ),
+                        'title': 'Configure Cloudwatch Logs',
+                    },
+                    'cloudwatch_logs_options': {
+                        'additionalProperties': {
+                            'type': 'string',
+                        },
+                        'description': (
+                            'When `configure_cloudwatch_logs` is enabled, this setting may be used to '
+                            'pass additional options to the CloudWatch logs configuration or override '
+                            'the default options. See the [AWS '
+                            'documentation](https://docs.aws.amazon.com/AmazonECS/latest/developergui'
+                            'de/using_awslogs.html#create_awslogs_logdriver_options) for available '
+                            'options. '
+                        ),
+                        'title': 'Cloudwatch Logs Options',
+                        'type': 'object',
+                    },
+                    'cloudwatch_logs_prefix': {
+                        'anyOf': [
+                            {
+                                'type': 'string',
+                            },
+                            {
+                                'type': 'null',
+                            },
+                        ],
+                        'default': None,
+                        'description': (
+                            'When `configure_cloudwatch_logs` is enabled, this setting may be used to '
+                            'set a prefix for the log group. If not provided, the default prefix will '
+                            'be `prefect-logs_<work_pool_name>_<deployment_id>`. If '
+                            '`awslogs-stream-prefix` is present in `Cloudwatch logs options` this '
+                            'setting will be ignored.'
+                        ),
+                        'title': 'Cloudwatch Logs Prefix',
+                    },
+                    'network_configuration': {
+                        'additionalProperties': True,
+                        'description': (
+                            'When `network_configuration` is supplied it will override ECS '
+                            "Worker'sawsvpcConfiguration that defined in the ECS task executing your "
+                            'workload. See the [AWS '
+                            'documentation](https://docs.aws.amazon.com/AWSCloudFormation/latest/User'
+                            'Guide/aws-properties-ecs-service-awsvpcconfiguration.html) for available '
+                            'options.'
+                        ),
+                        'title': 'Network Configuration',
+                        'type': 'object',
+                    },
+                    'auto_deregister_task_definition': {
+                        'default': False,
+                        'description': (
+                            'If enabled, any task definitions that are created by this block will be '
+                            'deregistered. Existing task definitions linked by ARN will never be '
+                            'deregistered. Deregistering a task definition does not remove it from '
+                            'your AWS account, instead it will be marked as INACTIVE.'
+                        ),
+                        'title': 'Auto Deregister Task Definition',
+                        'type': 'boolean',
+                    },
+                    'match_latest_revision_in_family': {
+                        'default': False,
+                        'description': (
+                            'If enabled, the most recent active revision in the task definition '
+                            'family will be compared against the desired ECS task configuration. If '
+                            'they are equal, the existing task definition will be used instead of '
+                            'registering a new one. If no family is specified the default family '
+                            '"prefect" will be used.'
+                        ),
+                        'title': 'Match Latest Revision In Family',
+                        'type': 'boolean',
+                    },
+                },
+                'type': 'object',
+                'definitions': {
+                    'AssumeRoleParameters': {
+                        'description': (
+                            'Model used to manage parameters for the AWS STS assume_role call.\nRefer '
+                            'to the\n[boto3 STS assume_role '
+                            'docs](https://boto3.amazonaws.com/v1/documentation/api/latest/reference/'
+                            'services/sts/client/assume_role.html)\nfor more information about the '
+                            'possible assume role configurations.\n\nAttributes:\n    RoleSessionName: '
+                            'An identifier for the assumed role session.\n        This value is used '
+                            'to uniquely identify a session when the same role\n        is assumed by '
+                            'different principals or for different reasons.\n        If not provided, '
+                            'a default will be generated.\n    DurationSeconds: The duration, in '
+                            'seconds, of the role session.\n        The value can range from 900 '
+                            'seconds (15 minutes) to 43,200 seconds (12 hours).\n    Policy: An IAM '
+                            'policy in JSON format that you want to use as an inline session policy.\n    '
+                            'PolicyArns: The ARNs of the IAM managed policies to use as managed '
+                            "session policies.\n        Each item should be a dict with an 'arn' key.\n    "
+                            "Tags: A list of session tags. Each tag should be a dict with 'Key' and "
+                            "'Value' keys.\n    TransitiveTagKeys: A list of keys for session tags "
+                            'that you want to set as transitive.\n        Transitive tags persist '
+                            'during role chaining.\n    ExternalId: A unique identifier that is used '
+                            "by third parties to assume a role\n        in their customers' accounts.\n    "
+                            'SerialNumber: The identification number of the MFA device that is '
+                            'associated\n        with the user who is making the AssumeRole call.\n    '
+                            'TokenCode: The value provided by the MFA device, if MFA authentication '
+                            'is required.\n    SourceIdentity: The source identity specified by the '
+                            'principal that is calling\n        the AssumeRole operation.\n    '
+                            'ProvidedContexts: A list of context information. Each context should be '
+                            "a dict\n        with 'ProviderArn' and 'ContextAssertion' keys."
+                        ),
+                        'properties': {
+                            'RoleSessionName': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': (
+                                    'An identifier for the assumed role session. If not provided, a default '
+                                    'will be generated.'
+                                ),
+                                'title': 'Role Session Name',
+                            },
+                            'DurationSeconds': {
+                                'anyOf': [
+                                    {
+                                        'type': 'integer',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': (
+                                    'The duration, in seconds, of the role session. The value can range from '
+                                    '900 seconds (15 minutes) to 43,200 seconds (12 hours).'
+                                ),
+                                'title': 'Duration Seconds',
+                            },
+                            'Policy': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': 'An IAM policy in JSON format that you want to use as an inline session policy.',
+                                'title': 'Policy',
+                            },
+                            'PolicyArns': {
+                                'anyOf': [
+                                    {
+                                        'items': {
+                                            'additionalProperties': {
+                                                'type': 'string',
+                                            },
+                                            'type': 'object',
+                                        },
+                                        'type': 'array',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': (
+                                    'The ARNs of the IAM managed policies to use as managed session policies. '
+                                    "Each item should be a dict with an 'arn' key."
+                                ),
+                                'title': 'Policy ARNs',
+                            },
+                            'Tags': {
+                                'anyOf': [
+                                    {
+                                        'items': {
+                                            'additionalProperties': {
+                                                'type': 'string',
+                                            },
+                                            'type': 'object',
+                                        },
+                                        'type': 'array',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': "A list of session tags. Each tag should be a dict with 'Key' and 'Value' keys.",
+                                'title': 'Tags',
+                            },
+                            'TransitiveTagKeys': {
+                                'anyOf': [
+                                    {
+                                        'items': {
+                                            'type': 'string',
+                                        },
+                                        'type': 'array',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': (
+                                    'A list of keys for session tags that you want to set as transitive. '
+                                    'Transitive tags persist during role chaining.'
+                                ),
+                                'title': 'Transitive Tag Keys',
+                            },
+                            'ExternalId': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': (
+                                    'A unique identifier that is used by third parties to assume a role in '
+                                    "their customers' accounts."
+                                ),
+                                'title': 'External ID',
+                            },
+                            'SerialNumber': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': (
+                                    'The identification number of the MFA device that is associated with the '
+                                    'user who is making the AssumeRole call.'
+                                ),
+                                'title': 'Serial Number',
+                            },
+                            'TokenCode': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': 'The value provided by the MFA device, if MFA authentication is required.',
+                                'title': 'Token Code',
+                            },
+                            'SourceIdentity': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': (
+                                    'The source identity specified by the principal that is calling the '
+                                    'AssumeRole operation.'
+                                ),
+                                'title': 'Source Identity',
+                            },
+                            'ProvidedContexts': {
+                                'anyOf': [
+                                    {
+                                        'items': {
+                                            'additionalProperties': {
+                                                'type': 'string',
+                                            },
+                                            'type': 'object',
+                                        },
+                                        'type': 'array',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': (
+                                    'A list of context information. Each context should be a dict with '
+                                    "'ProviderArn' and 'ContextAssertion' keys."
+                                ),
+                                'title': 'Provided Contexts',
+                            },
+                        },
+                        'title': 'AssumeRoleParameters',
+                        'type': 'object',
+                    },
+                    'AwsClientParameters': {
+                        'description': (
+                            'Model used to manage extra parameters that you can pass when you '
+                            'initialize\nthe Client. If you want to find more information, see\n[boto3 '
+                            'docs](https://boto3.amazonaws.com/v1/documentation/api/latest/reference/'
+                            'core/session.html)\nfor more info about the possible client '
+                            'configurations.\n\nAttributes:\n    api_version: The API version to use. By '
+                            'default, botocore will\n        use the latest API version when creating '
+                            'a client. You only need\n        to specify this parameter if you want to '
+                            'use a previous API version\n        of the client.\n    use_ssl: Whether '
+                            'or not to use SSL. By default, SSL is used.\n        Note that not all '
+                            'services support non-ssl connections.\n    verify: Whether or not to '
+                            'verify SSL certificates. By default\n        SSL certificates are '
+                            'verified. If False, SSL will still be used\n        (unless use_ssl is '
+                            'False), but SSL certificates\n        will not be verified. Passing a '
+                            'file path to this is deprecated.\n    verify_cert_path: A filename of the '
+                            'CA cert bundle to\n        use. You can specify this argument if you want '
+                            'to use a\n        different CA cert bundle than the one used by botocore.\n    '
+                            'endpoint_url: The complete URL to use for the constructed\n        '
+                            'client. Normally, botocore will automatically construct the\n        '
+                            'appropriate URL to use when communicating with a service. You\n        '
+                            'can specify a complete URL (including the "http/https" scheme)\n        '
+                            'to override this behavior. If this value is provided,\n        then '
+                            '`use_ssl` is ignored.\n    config: Advanced configuration for Botocore '
+                            'clients. See\n        [botocore '
+                            'docs](https://botocore.amazonaws.com/v1/documentation/api/latest/referen'
+                            'ce/config.html)\n        for more details.'
+                        ),
+                        'properties': {
+                            'api_version': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': 'The API version to use.',
+                                'title': 'API Version',
+                            },
+                            'use_ssl': {
+                                'default': True,
+                                'description': 'Whether or not to use SSL.',
+                                'title': 'Use SSL',
+                                'type': 'boolean',
+                            },
+                            'verify': {
+                                'anyOf': [
+                                    {
+                                        'type': 'boolean',
+                                    },
+                                    {
+                                        'format': 'file-path',
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': 'Whether or not to verify SSL certificates.',
+                                'title': 'Verify',
+                            },
+                            'verify_cert_path': {
+                                'anyOf': [
+                                    {
+                                        'format': 'file-path',
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': 'Path to the CA cert bundle to use.',
+                                'title': 'Certificate Authority Bundle File Path',
+                            },
+                            'endpoint_url': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': 'The complete URL to use for the constructed client.',
+                                'title': 'Endpoint URL',
+                            },
+                            'config': {
+                                'anyOf': [
+                                    {
+                                        'additionalProperties': True,
+                                        'type': 'object',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': 'Advanced configuration for Botocore clients.',
+                                'title': 'Botocore Config',
+                            },
+                        },
+                        'title': 'AwsClientParameters',
+                        'type': 'object',
+                    },
+                    'AwsCredentials': {
+                        'block_schema_references': {},
+                        'block_type_slug': 'aws-credentials',
+                        'description': (
+                            'Block used to manage authentication with AWS. AWS authentication is\n'
+                            'handled via the `boto3` module. Refer to the\n[boto3 '
+                            'docs](https://boto3.amazonaws.com/v1/documentation/api/latest/guide/cred'
+                            'entials.html)\nfor more info about the possible credential '
+                            'configurations.'
+                        ),
+                        'properties': {
+                            'aws_access_key_id': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': 'A specific AWS access key ID.',
+                                'title': 'AWS Access Key ID',
+                            },
+                            'aws_secret_access_key': {
+                                'anyOf': [
+                                    {
+                                        'format': 'password',
+                                        'type': 'string',
+                                        'writeOnly': True,
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': 'A specific AWS secret access key.',
+                                'title': 'AWS Access Key Secret',
+                            },
+                            'aws_session_token': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': (
+                                    'The session key for your AWS account. This is only needed when you are '
+                                    'using temporary credentials.'
+                                ),
+                                'title': 'AWS Session Token',
+                            },
+                            'profile_name': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': 'The profile to use when creating your session.',
+                                'title': 'Profile Name',
+                            },
+                            'region_name': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': 'The AWS Region where you want to create new connections.',
+                                'title': 'Region Name',
+                            },
+                            'aws_client_parameters': {
+                                '$ref': '#/definitions/AwsClientParameters',
+                                'description': 'Extra parameters to initialize the Client.',
+                                'title': 'AWS Client Parameters',
+                            },
+                            'assume_role_arn': {
+                                'anyOf': [
+                                    {
+                                        'type': 'string',
+                                    },
+                                    {
+                                        'type': 'null',
+                                    },
+                                ],
+                                'default': None,
+                                'description': 'The ARN of the IAM role to assume.',
+                                'title': 'Assume Role ARN',
+                            },
+                            'assume_role_kwargs': {
+                                '$ref': '#/definitions/AssumeRoleParameters',
+                                'description': 'Additional parameters for the assume_role call.',
+                                'title': 'Assume Role Parameters',
+                            },
+                        },
+                        'secret_fields': [
+                            'aws_secret_access_key',
+                        ],
+                        'title': 'AwsCredentials',
+                        'type': 'object',
+                    },
+                    'CapacityProvider': {
+                        'description': 'The capacity provider strategy to use when running the task.',
+                        'properties': {
+                            'capacityProvider': {
+                                'title': 'Capacityprovider',
+                                'type': 'string',
+                            },
+                            'weight': {
+                                'title': 'Weight',
+                                'type': 'integer',
+                            },
+                            'base': {
+                                'title': 'Base',
+                                'type': 'integer',
+                            },
+                        },
+                        'required': [
+                            'capacityProvider',
+                            'weight',
+                            'base',
+                        ],
+                        'title': 'CapacityProvider',
+                        'type': 'object',
+                    },
+                },
+            },
+        },
+    },
     'process': {
         'package': 'prefect',
         'version': '3.8.8',

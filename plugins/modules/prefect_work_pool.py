@@ -57,8 +57,9 @@ options:
         Prefect Cloud; the server accepts any type string.
       - Required to create a pool. For an existing pool, leave it out or give its current type.
       - A new V(ecs) pool gets the template of prefect-aws 0.7.12 (C(ECSWorker.get_default_base_job_template())), the
-        version pinned for the worker; a new V(process) pool gets the template of prefect 3.8.8's process worker.
-        Both are bundled with this collection.
+        version pinned for the worker; a new V(ecs:push) pool gets the same template (Prefect Cloud submits push runs
+        with that worker's code, and a self-hosted server's metadata has no push template); a new V(process) pool gets
+        the template of prefect 3.8.8's process worker. All three are bundled with this collection.
       - For other types the template comes from the server's C(/collections/views/aggregate-worker-metadata). An
         offline self-hosted server answers with a copy bundled with the server, which may be older than the
         worker you run; give O(base_job_template) to be sure.
@@ -109,7 +110,7 @@ options:
     description:
       - Move an existing pool whose template differs from the current stock template of its type (for example one
         created from an older worker's template) to the current stock template, keeping the defaults already set.
-      - Stock templates are bundled for V(ecs) and V(process). For other types give the new template as
+      - Stock templates are bundled for V(ecs), V(ecs:push) and V(process). For other types give the new template as
         O(base_job_template); with O(upgrade_template=true) the pool moves to it and keeps the defaults already set
         (without it, O(base_job_template) replaces the template, defaults included).
       - Defaults of variables the new template no longer has are dropped, with a warning naming them.
@@ -399,7 +400,7 @@ class WorkPoolModule(PrefectModule):
         else:
             source_template, source = self.current_stock(pool_type)
             if source_template is None:
-                self.fail("there is no stock base job template for type %r: this collection bundles ecs and process, "
+                self.fail("there is no stock base job template for type %r: this collection bundles ecs, ecs:push and process, "
                           "and the server's collection registry has none for it. Give base_job_template (an empty "
                           "mapping creates the pool without one)" % pool_type)
         template = self.desired_template(source_template, pool_type, p['name'])

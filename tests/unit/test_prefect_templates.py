@@ -84,6 +84,10 @@ def sdk_data() -> dict:
         "STOCK_TEMPLATES": {
             "ecs": {"package": "prefect-aws", "version": prefect_aws.__version__,
                     "template": ECSWorker.get_default_base_job_template()},
+            # A push pool's flow runs are submitted by Prefect Cloud with prefect-aws's ECS worker code, so its
+            # variables are that worker's; a self-hosted server's worker metadata has no ecs:push entry.
+            "ecs:push": {"package": "prefect-aws", "version": prefect_aws.__version__,
+                         "template": ECSWorker.get_default_base_job_template()},
             "process": {"package": "prefect", "version": prefect.__version__,
                         "template": ProcessWorker.get_default_base_job_template()},
         },
@@ -127,6 +131,20 @@ def test_bundled_ecs_template_has_the_current_workers_variables():
     props = _bundled().STOCK_TEMPLATES["ecs"]["template"]["variables"]["properties"]
     assert {"prefect_api_key_secret_arn", "prefect_api_auth_string_secret_arn"} <= set(props)
     assert not {"task_start_timeout_seconds", "stream_output", "task_watch_poll_interval"} & set(props)
+
+
+def test_bundled_push_template_is_the_ecs_workers_and_the_server_has_none():
+    """ecs:push is bundled from prefect-aws's ECSWorker (the code Prefect Cloud submits push runs with): the
+    self-hosted server's worker metadata has no :push type to take it from."""
+    from prefect_aws.workers.ecs_worker import ECSWorker  # pylint: disable=import-outside-toplevel
+    import prefect  # pylint: disable=import-outside-toplevel
+    bundled = _bundled().STOCK_TEMPLATES["ecs:push"]
+    assert bundled["template"] == ECSWorker.get_default_base_job_template()
+    assert bundled["package"] == "prefect-aws" and bundled["version"] == _bundled().PREFECT_AWS_VERSION
+    assert "aws_credentials" in bundled["template"]["variables"]["properties"]
+    registry = json.loads(Path(prefect.__file__).parent.joinpath(*REGISTRY_COPY[1:]).read_text())
+    types = {w.get("type") for c in registry.values() for w in c.values()}
+    assert "ecs:push" not in types and "ecs" in types
 
 
 def test_bundled_process_template_equals_installed_prefect_worker():
