@@ -241,6 +241,23 @@ def ecs_warm_lane(values):
     return unique(problems)
 
 
+def ecs_push_lane(values):
+    """The push lane's pool name (Prefect's rules), its IAM user's name and its block's name (Prefect's rules)."""
+    from ansible_collections.prefect_ops.ecs.plugins.module_utils import prefect_block  # pylint: disable=import-outside-toplevel
+    if not values.get("ecs_push_lane_enabled") and values.get("ecs_push_lane_state") != "absent":
+        return []
+    problems = [prefect.validate_name(values.get("ecs_push_lane_pool"), "ecs_push_lane_pool: the pool name",
+                                      reserved_prefix=True),
+                rename(names.check_name("iam_user", values.get("ecs_push_lane_user") or "", "name") or "",
+                       {"name": "ecs_push_lane_user"})]
+    problems += [rename(p, {"name": "ecs_push_lane_block"}) for p in prefect_block.problems(
+        {"name": values.get("ecs_push_lane_block"), "block_type_slug": "aws-credentials", "state": "present"})]
+    if (values.get("ecs_push_lane_concurrency_limit") or 0) < -1:
+        problems.append("ecs_push_lane_concurrency_limit: %s is not a limit; use 0 or more, or -1 for none"
+                        % values.get("ecs_push_lane_concurrency_limit"))
+    return unique(problems)
+
+
 def ecs_flow_run_task_definitions(values):
     """The pool's default flow-run task definition and one per entry of the images list, each through
     ecs_task_definition's own checks (family, Fargate size, image, keep_revisions), all before the first is
@@ -718,6 +735,7 @@ CHECKS = {
     "ecs_verify": ecs_verify,
     "ecs_worker_service": ecs_worker_service,
     "ecs_warm_lane": ecs_warm_lane,
+    "ecs_push_lane": ecs_push_lane,
     "ecs_flow_run_task_definitions": ecs_flow_run_task_definitions,
     "prefect_work_pools": prefect_work_pools,
     "prefect_api_secret": prefect_api_secret,
@@ -835,7 +853,22 @@ def ecs_worker_service_earlier(values):
     return problems
 
 
-EARLIER = {"ecs_events": ecs_events_earlier, "ecs_iam": ecs_iam_earlier,
+def ecs_push_lane_earlier(values):
+    """The identity's policy is scoped to the cluster (and the pinned definition's family)."""
+    if values.get("ecs_push_lane_state") == "absent":
+        return []
+    from ansible_collections.prefect_ops.ecs.plugins.module_utils import submission_policy  # pylint: disable=import-outside-toplevel
+    try:
+        submission_policy.ecs_submission_policy(values.get("ecs_push_lane_cluster"), [],
+                                                values.get("ecs_push_lane_task_definition_arn") or "")
+    except submission_policy.PolicyInputError as exc:
+        return ["the push identity's policy: %s; set ecs_push_lane_cluster / ecs_push_lane_task_definition_arn "
+                "(defaults: the facts ecs_cluster.arn and ecs_flow_run_task_definitions_arn; run those roles first)"
+                % exc]
+    return []
+
+
+EARLIER = {"ecs_push_lane": ecs_push_lane_earlier, "ecs_events": ecs_events_earlier, "ecs_iam": ecs_iam_earlier,
            "ecs_flow_run_task_definitions": ecs_flow_run_task_definitions_earlier,
            "ecs_worker_service": ecs_worker_service_earlier}
 
