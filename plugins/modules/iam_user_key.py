@@ -17,7 +17,7 @@ description:
     RV(secret_access_key), for the caller to write into the holder (run the task with C(no_log)).
   - IAM allows two keys per user. To make room for a new one, a key the holder does not hold (one left by an
     interrupted run) is deleted first.
-  - O(retire_other_keys) deactivates and then deletes every key but O(held_key_id): the last step of a rotation,
+  - O(retire_other_keys) deactivates and then deletes every key but O(held_key_id), the last step of a rotation,
     after the holder holds the new key.
   - The stock M(amazon.aws.iam_access_key) creates a new key on every run that gives no key ID, so it cannot
     converge on the key a block holds; user, inline policy and key also cost three module runs there.
@@ -75,8 +75,8 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 notes:
-  - Supports C(check_mode) and C(diff_mode). In check mode a key to be created is RV(access_key_id)
-    C((a new access key: its ID is known after the run)).
+  - Supports C(check_mode) and C(diff_mode). In check mode a key to be created shows as a placeholder in
+    RV(access_key_id), since its ID is known only after the run.
   - AWS calls retry throttling with jittered backoff.
   - Invalid input fails before any AWS call, with a message naming the option and the fix.
 """

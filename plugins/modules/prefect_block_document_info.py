@@ -23,6 +23,7 @@ attributes:
     description: Reads only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Reads only; there is nothing to diff.
 options:
   name:
     description: Name of the block document.
@@ -77,8 +78,8 @@ class BlockDocumentInfoModule(PrefectModule):
         errors = blocks.problems(dict(p, state='present'))
         if errors:
             self.fail("; ".join(errors))
-        path = "block_types/slug/%s/block_documents/name/%s" % (self.client.quote(p['block_type_slug']),
-                                                                 self.client.quote(p['name']))
+        path = "block_types/slug/%s/block_documents/name/%s" % (
+            self.client.quote(p['block_type_slug']), self.client.quote(p['name']))
         current = self.client.get(path, missing_ok=True)
         if current is None:
             return dict(changed=False, exists=False, block_document={})

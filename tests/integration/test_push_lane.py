@@ -157,9 +157,9 @@ def test_the_stock_access_key_module_does_not_converge_on_one_key(aws, unique):
     iam = aws("iam", direct=True)
     iam.create_user(UserName=user)
     try:
-        for _ in range(2):
+        for attempt in range(2):
             result = run_module("amazon.aws.iam_access_key", {"user_name": user, "state": "present"})
-            assert result["changed"] is True
+            assert result["changed"] is True, attempt
         assert len(keys(iam, user)) == 2
         ours = run_module("prefect_ops.ecs.iam_user_key", {"name": f"ours-{unique}", "site": unique})
         again = run_module("prefect_ops.ecs.iam_user_key", {"name": f"ours-{unique}", "site": unique,
