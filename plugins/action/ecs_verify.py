@@ -31,7 +31,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils import verify as v
 OPTIONS = ("pool", "events_name", "clusters", "worker_timeout", "emulated", "service_cluster", "service_name",
            "task_definition_arn", "execution_role_arn", "worker_task_role_arn", "flow_run_task_role_arn", "secret_arn",
            "secret_kms_key_arn", "events_queue_arn", "flow_runs_log_group", "worker_task_role_requirements", "reported",
-           "validate_only")
+           "validate_only", "event_pipeline", "worker_lane")
 REPORTED = ("pipeline_name", "pipeline", "pipeline_changes", "service", "task_definition", "service_changes", "roles")
 POLL_SECONDS = 5
 
@@ -87,7 +87,9 @@ class ActionModule(ActionBase):
 
         # --- the event pipeline ---
         pipeline = reported["pipeline"] or {}
-        if not (pipeline and reported["pipeline_name"] == args.get("events_name")
+        if not boolean(args.get("event_pipeline", True)):
+            pipeline = {"exists": False}
+        elif not (pipeline and reported["pipeline_name"] == args.get("events_name")
                 and (not clusters or sorted(clusters) == sorted(pipeline.get("cluster_arns") or []))):
             read = dict(name=args.get("events_name"))
             if clusters:
@@ -96,8 +98,13 @@ class ActionModule(ActionBase):
             if pipeline.get("failed"):
                 raise AnsibleActionFail("ecs_verify: could not read the event pipeline %s: %s"
                                         % (args.get("events_name"), pipeline.get("msg")))
-        report = v.pipeline_checks(pipeline, check_mode and not pipeline.get("exists"),
-                                   check_mode and bool(reported["pipeline_changes"]))
+        if boolean(args.get("event_pipeline", True)):
+            report = v.pipeline_checks(pipeline, check_mode and not pipeline.get("exists"),
+                                       check_mode and bool(reported["pipeline_changes"]))
+        else:
+            report = v.lane_off([v.PIPELINE, v.DEAD_LETTERS], "this site has no event pipeline (ecs_events_state: absent)")
+        if not boolean(args.get("worker_lane", True)):
+            return self._without_worker_lane(result, report, args, aws, reported, check_mode, task_vars)
 
         # --- the worker service ---
         name, cluster = args.get("service_name") or "", args.get("service_cluster") or ""
@@ -168,6 +175,25 @@ class ActionModule(ActionBase):
                 time.sleep(POLL_SECONDS)
         report.append(v.worker_check(args["pool"], timeout, check_mode, pool))
 
+        return self._finish(result, report)
+
+    def _without_worker_lane(self, result, report, args, aws, reported, check_mode, task_vars):
+        """A site without the worker lane (a push-only site): its checks are "not checked", the execution role is
+        checked as usual (the flow-run tasks still start with it)."""
+        why = "this site runs no ECS worker (ecs_worker_service_state: absent)"
+        report += v.lane_off([v.SERVICE, v.RUNNING, v.TASK_DEFINITION], why)
+        execution = args.get("execution_role_arn") or ""
+        partition = execution.split(":")[1] if execution.count(":") >= 1 else "aws"
+        role = {"key": "execution", "label": "execution role", "variable": "ecs_verify_execution_role_arn", "arn": execution,
+                "managed": [v.EXECUTION_POLICY % partition],
+                "requirements": v.execution_requirements(args.get("secret_arn") or "", args.get("secret_kms_key_arn"))}
+        predicted = (reported["roles"] or {}).get(execution) if execution else None
+        current = self._role_state(execution, aws, task_vars) if execution and (predicted is None or check_mode) else "unread"
+        report.append(v.roles_check([v.role_check(role, current, predicted, check_mode)]))
+        report += v.lane_off([v.WORKER % args["pool"]], why)
+        return self._finish(result, report)
+
+    def _finish(self, result, report):
         # module_runs: the read-only modules this action ran (0 when this run's roles reported everything)
         result.update(changed=False, report=report, checks=v.summary(report), module_runs=self.module_runs,
                       failed_checks=["%s: %s" % (c["check"], c["detail"]) for c in v.failed(report)],

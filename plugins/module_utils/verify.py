@@ -241,6 +241,11 @@ def pipeline_checks(pipeline, created_by_this_run, would_change):
     return [wired, dead]
 
 
+def lane_off(names, why):
+    """Checks of a part the site does not have, each "not checked" with ``why``."""
+    return [check(name, NOT_CHECKED, why) for name in names]
+
+
 def service_checks(service, where, read_error, cluster_missing, check_mode, emulated):
     """'worker service active' and 'worker service running = desired' of the service (ECS DescribeServices shape)."""
     if read_error:

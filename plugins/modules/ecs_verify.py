@@ -61,6 +61,16 @@ options:
     description: An emulator (moto) runs no container - the running count is not taken as evidence.
     type: bool
     default: false
+  worker_lane:
+    description:
+      - Whether the site runs the ECS worker. V(false) (a push-only site) reports the worker service, its task
+        definition, the worker task role and the worker online as not checked, and checks the execution role only.
+    type: bool
+    default: true
+  event_pipeline:
+    description: Whether the site has the event pipeline; V(false) reports its two checks as not checked.
+    type: bool
+    default: true
   service_cluster:
     description: The worker service's cluster (name or ARN).
     type: str

@@ -106,6 +106,27 @@ def test_site_with_the_push_lane_converges_rotates_and_is_torn_down(aws, aws_pro
             prefect.request("DELETE", f"/block_documents/{found['id']}")
 
 
+@pytest.mark.slow(3)
+def test_a_push_only_site_has_no_worker_service_and_no_pipeline_and_verify_says_so(aws, prefect, unique):
+    name = f"it-pushonly-{unique}"
+    extra = {"prefect_ecs_name": name, "ecs_verify_worker_timeout": 0, "ecs_push_lane_enabled": True,
+             "ecs_worker_service_state": "absent", "ecs_events_state": "absent"}
+    try:
+        first = run_playbook(SITE, extra_vars=extra)
+        assert first.rc == 0, first.stdout[-3000:]
+        assert prefect.ok("GET", f"/work_pools/{name}-push")["type"] == "ecs:push"
+        assert aws("ecs", direct=True).list_services(cluster=name)["serviceArns"] == []
+        assert aws("sqs", direct=True).list_queues(QueueNamePrefix=f"{name}-").get("QueueUrls", []) == []
+        lines = first.task("Build the report")["lines"]
+        off = [line for line in lines if line.startswith("not checked") and "runs no ECS worker" in line]
+        assert len(off) == 4, lines
+        assert any(line.startswith("pass | roles carry the needed actions | execution role") for line in lines), lines
+        again = run_playbook(SITE, extra_vars=extra)
+        assert again.rc == 0 and again.changed() == 0, again.stdout[-3000:]
+    finally:
+        run_playbook(TEARDOWN, extra_vars=extra)
+
+
 def test_a_block_that_holds_another_key_is_neither_overwritten_nor_removed(prefect, unique):
     name = f"foreign-{unique}"
     block_id = handmade_block(prefect, name, "AKIAFOREIGN00000001")
