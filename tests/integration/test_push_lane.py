@@ -6,13 +6,22 @@ active key; teardown removes pool, block and user and leaves a hand-made block a
 in the output at -vvv.
 
 The local server accepts the ecs:push type and the block through the API Prefect Cloud has; the push submission
-itself (Cloud calling RunTask) happens only in Prefect Cloud and is not tested here (README).
+itself (Cloud calling RunTask) happens only in Prefect Cloud. What it would call is emulated: prefect-aws's ECS worker
+(the code Cloud submits push runs with) serves a copy of the push pool, so it calls ECS with the block's key, and every
+call it made with that key is checked against the push user's policy.
 """
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
+from ansible_collections.prefect_ops.ecs.plugins.module_utils.iam_policy import not_allowed
+from stacktools import flow_runs as fr
 from stacktools.ansible_run import REPO, run_module, run_playbook
+from stacktools.stack import ProxyControl, stack_env
+from stacktools.worker import Worker
 
 SITE = str(REPO / "playbooks" / "site.yml")
 TEARDOWN = str(REPO / "playbooks" / "teardown.yml")
@@ -191,3 +200,56 @@ def test_the_stock_access_key_module_does_not_converge_on_one_key(aws, unique):
             iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
         iam.delete_user(UserName=user)
         run_module("prefect_ops.ecs.iam_user_key", {"name": f"ours-{unique}", "site": unique, "state": "absent"})
+
+
+@pytest.mark.slow(3)
+def test_the_push_identity_allows_what_a_submission_with_its_key_calls(aws, prefect, unique):
+    """prefect-aws's ECS worker serving an `ecs` pool with the push pool's template and defaults takes its ECS and EC2
+    clients from the aws_credentials block: its recorded calls signed with the push user's key are what a push
+    submission calls. Each is allowed by the user's policy (for the resource it touched), and the check can fail:
+    without the PassRole statement the policy is reported short."""
+    name = f"it-pushsub-{unique}"
+    site = fr.converge(name, ecs_iam_flow_run_task_role_create=True, ecs_push_lane_enabled=True)
+    api, proxy = prefect, ProxyControl(stack_env()["AWS_ENDPOINT_URL"])
+    user = f"{name}-prefect-push"
+    iam = aws("iam", direct=True)
+    push_key = block(prefect, f"{name}-push-aws-credentials")["data"]["aws_access_key_id"]
+    template = prefect.ok("GET", f"/work_pools/{name}-push")["base_job_template"]
+    emulated = f"{name}-emulated-push"
+    prefect.ok("POST", "/work_pools/", {"name": emulated, "type": "ecs", "base_job_template": template})
+    worker = Worker(emulated)
+    flow_id = None
+    try:
+        mark = proxy.mark()
+        worker.start()
+        worker.wait_online()
+        flow_id = api.ok("POST", "/flows/", {"name": f"{name}-flow"})["id"]
+        deployment = api.ok("POST", "/deployments/", {"name": "push", "flow_id": flow_id, "work_pool_name": emulated,
+                                                      "entrypoint": "flows/hello.py:hello"})["id"]
+        runs = [api.ok("POST", f"/deployments/{deployment}/create_flow_run", {})["id"] for _run in range(2)]
+
+        def signed_by_push_key():
+            return [c for c in proxy.aws_calls(mark) if c.get("access_key") == push_key and not c["fault"]]
+        deadline = time.monotonic() + 240
+        while sum(c["action"] == "RunTask" for c in signed_by_push_key()) < len(runs) and time.monotonic() < deadline:
+            time.sleep(2)
+        calls = signed_by_push_key()
+        actions = sorted({f"{c['service']}:{c['action']}" for c in calls})
+        assert sum(c["action"] == "RunTask" for c in calls) == len(runs), (actions, worker.log()[-3000:])
+        assert "ecs:DescribeTaskDefinition" in actions and "ec2:DescribeSubnets" in actions, actions
+        needed = [{"action": r["action"], "resource": r["resource"]} for r in fr.requirements(site, calls)]
+        assert any(r["action"] == "iam:PassRole" for r in needed)
+        (policy_name,) = iam.list_user_policies(UserName=user)["PolicyNames"]
+        policy = iam.get_user_policy(UserName=user, PolicyName=policy_name)["PolicyDocument"]
+        policy = json.loads(policy) if isinstance(policy, str) else policy
+        assert not_allowed([policy], needed) == []
+        trimmed = dict(policy, Statement=[st for st in policy["Statement"] if "iam:PassRole" not in st["Action"]])
+        assert {m["action"] for m in not_allowed([trimmed], needed)} == {"iam:PassRole"}
+        for run in runs:  # they stay Pending on moto (nothing starts)
+            api.request("POST", f"/flow_runs/{run}/set_state", {"state": {"type": "COMPLETED"}, "force": True})
+    finally:
+        worker.stop()
+        if flow_id:
+            api.request("DELETE", f"/flows/{flow_id}")
+        api.request("DELETE", f"/work_pools/{emulated}")
+        fr.teardown(site)
