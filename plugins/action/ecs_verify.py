@@ -90,7 +90,7 @@ class ActionModule(ActionBase):
         if not boolean(args.get("event_pipeline", True)):
             pipeline = {"exists": False}
         elif not (pipeline and reported["pipeline_name"] == args.get("events_name")
-                and (not clusters or sorted(clusters) == sorted(pipeline.get("cluster_arns") or []))):
+                  and (not clusters or sorted(clusters) == sorted(pipeline.get("cluster_arns") or []))):
             read = dict(name=args.get("events_name"))
             if clusters:
                 read["clusters"] = clusters

@@ -206,6 +206,7 @@ def main():
         flow_runs_log_group=dict(type='str', default=''),
         worker_task_role_requirements=dict(type='list', elements='dict', default=[]),
         reported=dict(type='dict', default={}), validate_only=dict(type='bool', default=False),
+        worker_lane=dict(type='bool', default=True), event_pipeline=dict(type='bool', default=True),
     ), supports_check_mode=True)
     module.fail_json(msg="prefect_ops.ecs.ecs_verify runs on the controller as an action plugin; call it as a task")
 

@@ -43,8 +43,8 @@ def test_input_problems_name_the_field_and_the_fix():
 
 def test_the_guards_are_scoped_to_the_pools_and_a_zero_threshold_removes_one():
     pending, cancelling = pa.stuck_run_guards("prod", ["prod", "prod-dev"], 1800, 0)
-    assert pending["trigger"]["match_related"] == {"prefect.resource.role": "work-pool",
-                                                    "prefect.resource.name": ["prod", "prod-dev"]}
+    scope = {"prefect.resource.role": "work-pool", "prefect.resource.name": ["prod", "prod-dev"]}
+    assert pending["trigger"]["match_related"] == scope
     assert pending["trigger"]["within"] == 1800 and pending["actions"][0]["state"] == "CRASHED"
     assert cancelling == {"name": "prod: cancel flow runs stuck in Cancelling", "state": "absent"}
     assert pa.problems({"state": "present", "automations": [pending, cancelling]}) == []
