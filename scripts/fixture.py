@@ -44,6 +44,7 @@ def ensure_network(ec2) -> tuple[str, list[str], str]:
             have[cidr] = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone, TagSpecifications=[
                 {"ResourceType": "subnet", "Tags": [{"Key": "Name", "Value": NAME}]}])["Subnet"]["SubnetId"]
         subnet_ids.append(have[cidr])
+    ensure_route_out(ec2, vpc_id, subnet_ids, zones[0])
     groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
                                                    {"Name": "group-name", "Values": [NAME]}])["SecurityGroups"]
     if groups:
@@ -52,6 +53,42 @@ def ensure_network(ec2) -> tuple[str, list[str], str]:
         sg_id = ec2.create_security_group(GroupName=NAME, Description="prefect_ops.ecs local fixture",
                                           VpcId=vpc_id)["GroupId"]
     return vpc_id, subnet_ids, sg_id
+
+
+def ensure_route_out(ec2, vpc_id: str, subnet_ids: list[str], zone: str) -> None:
+    """What a real account's private subnets have: a default route through a NAT gateway (in a public subnet behind an
+    internet gateway), so ecs_verify's route check passes. Idempotent (found by the Name tag)."""
+    tag = [{"Name": "tag:Name", "Values": [NAME]}]
+    gateways = ec2.describe_internet_gateways(Filters=tag + [{"Name": "attachment.vpc-id", "Values": [vpc_id]}])
+    if gateways["InternetGateways"]:
+        igw = gateways["InternetGateways"][0]["InternetGatewayId"]
+    else:
+        igw = ec2.create_internet_gateway(TagSpecifications=[
+            {"ResourceType": "internet-gateway", "Tags": [{"Key": "Name", "Value": NAME}]}])["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
+    public = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "cidr-block", "Values": ["10.99.100.0/24"]}])["Subnets"]
+    public_id = public[0]["SubnetId"] if public else ec2.create_subnet(
+        VpcId=vpc_id, CidrBlock="10.99.100.0/24", AvailabilityZone=zone, TagSpecifications=[
+            {"ResourceType": "subnet", "Tags": [{"Key": "Name", "Value": NAME + "-public"}]}])["Subnet"]["SubnetId"]
+    nats = [n for n in ec2.describe_nat_gateways(Filters=[{"Name": "subnet-id", "Values": [public_id]}])["NatGateways"]
+            if n.get("State") in ("pending", "available")]
+    if nats:
+        nat = nats[0]["NatGatewayId"]
+    else:
+        allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=public_id, AllocationId=allocation)["NatGateway"]["NatGatewayId"]
+    tables = ec2.describe_route_tables(Filters=tag + [{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
+    if tables:
+        table = tables[0]["RouteTableId"]
+    else:
+        table = ec2.create_route_table(VpcId=vpc_id, TagSpecifications=[
+            {"ResourceType": "route-table", "Tags": [{"Key": "Name", "Value": NAME}]}])["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    associated = {a.get("SubnetId") for t in ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"]
+                  for a in t.get("Associations") or []}
+    for subnet in subnet_ids:
+        if subnet not in associated:
+            ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
 
 
 def main() -> int:

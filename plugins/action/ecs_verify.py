@@ -26,12 +26,14 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.prefect_ops.ecs.plugins.action.preflight import aws_client
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import verify as v
 
 OPTIONS = ("pool", "events_name", "clusters", "worker_timeout", "emulated", "service_cluster", "service_name",
            "task_definition_arn", "execution_role_arn", "worker_task_role_arn", "flow_run_task_role_arn", "secret_arn",
            "secret_kms_key_arn", "events_queue_arn", "flow_runs_log_group", "worker_task_role_requirements", "reported",
-           "validate_only", "event_pipeline", "worker_lane")
+           "validate_only", "event_pipeline", "worker_lane", "api_url", "credential_kind", "events_queue_name",
+           "worker_log_group", "log_error_minutes")
 REPORTED = ("pipeline_name", "pipeline", "pipeline_changes", "service", "task_definition", "service_changes", "roles")
 POLL_SECONDS = 5
 
@@ -39,11 +41,12 @@ POLL_SECONDS = 5
 def task_definition_shape(described):
     """A DescribeTaskDefinition taskDefinition (as ecs_worker_service returns it) in ecs_taskdefinition_info's shape,
     the keys the checks use."""
-    secrets = [{"name": s.get("name"), "value_from": s.get("valueFrom")}
-               for c in described.get("containerDefinitions") or [] for s in c.get("secrets") or []]
+    containers = [{"name": c.get("name"), "environment": c.get("environment") or [],
+                   "secrets": [{"name": s.get("name"), "value_from": s.get("valueFrom")} for s in c.get("secrets") or []]}
+                  for c in described.get("containerDefinitions") or []]
     return {"task_definition_arn": described.get("taskDefinitionArn"), "status": described.get("status"),
             "execution_role_arn": described.get("executionRoleArn") or "", "task_role_arn": described.get("taskRoleArn") or "",
-            "container_definitions": [{"secrets": secrets}]}
+            "container_definitions": containers}
 
 
 def secret_of(task_definition):
@@ -162,6 +165,12 @@ class ActionModule(ActionBase):
             statuses.append(v.role_check(role, current, predicted, check_mode))
         report.append(v.roles_check(statuses))
 
+        # --- the rest of the guide's list: the worker's wiring, its route out, its recent errors ---
+        report.append(v.wiring_check(v.worker_container(task_definition) if task_definition else None,
+                                     args.get("api_url") or "", args.get("credential_kind") or "", secret,
+                                     args.get("events_queue_name") or ""))
+        report += self._network_and_logs(service, args, aws)
+
         # --- a worker of the pool online ---
         pool = None
         if timeout > 0 and not check_mode:
@@ -192,6 +201,38 @@ class ActionModule(ActionBase):
         report.append(v.roles_check([v.role_check(role, current, predicted, check_mode)]))
         report += v.lane_off([v.WORKER % args["pool"]], why)
         return self._finish(result, report)
+
+    def _network_and_logs(self, service, args, aws):
+        """The route out of the service's subnets and the worker log group's recent ERROR lines, read on the
+        controller (EC2 and CloudWatch Logs, read only: no module run)."""
+        network = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+        subnets = list(network.get("subnets") or [])
+        minutes, limit = int(args.get("log_error_minutes") or 60), 50
+        group = args.get("worker_log_group") or ""
+        out = []
+        try:
+            if subnets:
+                ec2 = aws_client("ec2", aws)
+                vpcs = sorted(set(x["VpcId"] for x in ec2.describe_subnets(SubnetIds=subnets)["Subnets"]))
+                where = [{"Name": "vpc-id", "Values": vpcs}]
+                out.append(v.route_check(subnets, network.get("assignPublicIp") == "ENABLED",
+                                         ec2.describe_route_tables(Filters=where)["RouteTables"],
+                                         ec2.describe_vpc_endpoints(Filters=where)["VpcEndpoints"]))
+            else:
+                out.append(v.route_check([], False, [], []))
+        except Exception as e:  # pylint: disable=broad-except
+            out.append(v.check(v.ROUTE, v.NOT_CHECKED, "could not read the subnets' routes: %s" % to_native(e)))
+        events = None
+        try:
+            if group:
+                logs = aws_client("logs", aws)
+                if any(g["logGroupName"] == group for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]):
+                    events = logs.filter_log_events(logGroupName=group, filterPattern="ERROR", limit=limit,
+                                                    startTime=int((time.time() - minutes * 60) * 1000))["events"]
+            out.append(v.log_errors_check(group, events, minutes, limit))
+        except Exception as e:  # pylint: disable=broad-except
+            out.append(v.check(v.LOG_ERRORS, v.NOT_CHECKED, "could not read %s: %s" % (group, to_native(e))))
+        return out
 
     def _finish(self, result, report):
         # module_runs: the read-only modules this action ran (0 when this run's roles reported everything)

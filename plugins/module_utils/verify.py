@@ -317,6 +317,106 @@ def roles_check(statuses):
     return check(ROLES, worst(status for status, detail in statuses), ". ".join(detail for status, detail in statuses))
 
 
+# -- the rest of the guide's troubleshooting list (issue 18, item 4) ------------------------------------------
+WIRING = "worker task definition wiring (API URL, credential, observer queue)"
+ROUTE = "route out of the worker's subnets"
+LOG_ERRORS = "no recent ERROR lines in the worker log group"
+OBSERVER_QUEUE_VARIABLE = "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME"
+CREDENTIAL_VARIABLES = {"api_key": "PREFECT_API_KEY", "auth_string": "PREFECT_API_AUTH_STRING"}
+SERVER_KIND = {"api_key": "Prefect Cloud (an API key)", "auth_string": "a self-hosted server with basic auth"}
+
+
+def worker_container(task_definition):
+    """The worker's container of a task definition in ecs_taskdefinition_info's shape (the one named prefect-worker,
+    else the first), or None."""
+    containers = (task_definition or {}).get("container_definitions") or []
+    return next((c for c in containers if c.get("name") == "prefect-worker"), containers[0] if containers else None)
+
+
+def wiring_check(container, api_url, kind, secret_arn, queue_name):
+    """The worker container's PREFECT_API_URL, its credential (the variable of the server kind, from the secret, never
+    in the plain environment) and the observer's queue name (when the site has the pipeline)."""
+    if container is None:
+        return check(WIRING, NOT_CHECKED, "no worker task definition to read")
+    env = dict((e.get("name"), e.get("value")) for e in container.get("environment") or [])
+    secrets = dict((x.get("name"), x.get("value_from") or x.get("valueFrom")) for x in container.get("secrets") or [])
+    problems = []
+    if (env.get("PREFECT_API_URL") or "").rstrip("/") != (api_url or "").rstrip("/"):
+        problems.append("PREFECT_API_URL is %s, the site's Prefect API is %s" % (env.get("PREFECT_API_URL") or "not set",
+                                                                              api_url))
+    for variable in CREDENTIAL_VARIABLES.values():
+        if variable in env:
+            problems.append("%s is in the plain environment (anyone who can describe the task definition reads it): "
+                            "give it as a secret" % variable)
+    wanted = CREDENTIAL_VARIABLES.get(kind)
+    if wanted:
+        other = [v for v in CREDENTIAL_VARIABLES.values() if v != wanted and v in secrets]
+        if wanted not in secrets:
+            problems.append("no secret %s, the credential of %s%s" % (
+                wanted, SERVER_KIND[kind], "; it has %s instead, which that server does not read" % other[0] if other else ""))
+        elif secret_arn and not (secrets[wanted] or "").startswith(secret_arn):
+            problems.append("%s comes from %s, not from the site's secret %s" % (wanted, secrets[wanted], secret_arn))
+    if queue_name and env.get(OBSERVER_QUEUE_VARIABLE) != queue_name:
+        problems.append("%s is %s, the event pipeline's queue is %s: the observer reads no task events"
+                        % (OBSERVER_QUEUE_VARIABLE, env.get(OBSERVER_QUEUE_VARIABLE) or "not set", queue_name))
+    if problems:
+        return check(WIRING, FAIL, "; ".join(problems))
+    return check(WIRING, PASS, "PREFECT_API_URL %s, %s from the secret%s" % (
+        api_url, wanted or "no credential (authentication off)", ", observer queue %s" % queue_name if queue_name else ""))
+
+
+def _default_route(table):
+    for route in (table or {}).get("Routes") or []:
+        if route.get("DestinationCidrBlock") == "0.0.0.0/0" and route.get("State", "active") == "active":
+            return (route.get("NatGatewayId") or route.get("GatewayId") or route.get("TransitGatewayId")
+                    or route.get("InstanceId") or route.get("NetworkInterfaceId") or "")
+    return ""
+
+
+def route_check(subnets, public_ip, route_tables, endpoints):
+    """Each worker subnet reaches the internet (a NAT gateway, or an internet gateway with a public IP) or, without a
+    route out, the VPC has endpoints for the AWS services. ``route_tables``/``endpoints``: EC2's describe shapes of
+    the subnets' VPC."""
+    if not subnets:
+        return check(ROUTE, NOT_CHECKED, "no worker subnets known (no service to read them from)")
+    main = next((t for t in route_tables if any(a.get("Main") for a in t.get("Associations") or [])), None)
+    services = sorted(set(e.get("ServiceName", "").split(".", 3)[-1] for e in endpoints or []))
+    problems, routes = [], []
+    for subnet in subnets:
+        table = next((t for t in route_tables if any(a.get("SubnetId") == subnet for a in t.get("Associations") or [])),
+                     main)
+        target = _default_route(table)
+        if target.startswith("igw-") and not public_ip:
+            problems.append("%s: its default route is the internet gateway %s but the tasks get no public IP "
+                            "(assignPublicIp DISABLED): route through a NAT gateway or enable the public IP"
+                            % (subnet, target))
+        elif target:
+            routes.append("%s via %s" % (subnet, target))
+        elif services:
+            routes.append("%s through VPC endpoints (%s; the Prefect API must be reachable without the internet)"
+                          % (subnet, ", ".join(services)))
+        else:
+            problems.append("%s: no default route (NAT or internet gateway) and no VPC endpoints: the worker cannot "
+                            "pull its image, read its secret or reach the Prefect API" % subnet)
+    if problems:
+        return check(ROUTE, FAIL, "; ".join(problems))
+    return check(ROUTE, PASS, "; ".join(routes))
+
+
+def log_errors_check(group, events, minutes, limit):
+    """ERROR lines the worker logged in the last ``minutes`` (``events``: FilterLogEvents' events, None: no group)."""
+    if not group:
+        return check(LOG_ERRORS, NOT_CHECKED, "no worker log group known")
+    if events is None:
+        return check(LOG_ERRORS, NOT_CHECKED, "the log group %s does not exist" % group)
+    if not events:
+        return check(LOG_ERRORS, PASS, "no ERROR line in %s in the last %d minutes" % (group, minutes))
+    first = (events[0].get("message") or "").strip().splitlines()[0][:300] if events[0].get("message") else ""
+    count = "%d%s" % (len(events), " or more" if len(events) >= limit else "")
+    return check(LOG_ERRORS, FAIL, "%s ERROR line(s) in %s in the last %d minutes; the first: %s"
+                 % (count, group, minutes, first))
+
+
 def summary(report):
     """check -> status, or "status: detail" for a check that did not pass (the site summary's `checks`)."""
     return dict((c["check"], c["status"] if c["status"] == PASS else "%s: %s" % (c["status"], c["detail"])) for c in report)

@@ -61,6 +61,28 @@ options:
     description: An emulator (moto) runs no container - the running count is not taken as evidence.
     type: bool
     default: false
+  api_url:
+    description: The site's Prefect API URL; the worker container's C(PREFECT_API_URL) must equal it.
+    type: str
+    default: ""
+  credential_kind:
+    description:
+      - V(api_key) (Prefect Cloud) or V(auth_string) (self-hosted with basic auth): the worker container must get
+        C(PREFECT_API_KEY) or C(PREFECT_API_AUTH_STRING) from the secret (O(secret_arn)); V(none) expects no credential.
+    type: str
+    default: ""
+  events_queue_name:
+    description: The event pipeline's queue; the worker's C(PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME) must name it.
+    type: str
+    default: ""
+  worker_log_group:
+    description: The worker's log group, searched for C(ERROR) lines of the last O(log_error_minutes) minutes.
+    type: str
+    default: ""
+  log_error_minutes:
+    description: How far back the worker log group is searched.
+    type: int
+    default: 60
   worker_lane:
     description:
       - Whether the site runs the ECS worker. V(false) (a push-only site) reports the worker service, its task
@@ -207,6 +229,9 @@ def main():
         worker_task_role_requirements=dict(type='list', elements='dict', default=[]),
         reported=dict(type='dict', default={}), validate_only=dict(type='bool', default=False),
         worker_lane=dict(type='bool', default=True), event_pipeline=dict(type='bool', default=True),
+        api_url=dict(type='str', default=''), credential_kind=dict(type='str', default=''),
+        events_queue_name=dict(type='str', default=''), worker_log_group=dict(type='str', default=''),
+        log_error_minutes=dict(type='int', default=60),
     ), supports_check_mode=True)
     module.fail_json(msg="prefect_ops.ecs.ecs_verify runs on the controller as an action plugin; call it as a task")
 

@@ -181,3 +181,68 @@ def test_a_failed_check_of_an_object_this_run_would_change_would_be_fixed():
     assert v.would_be_fixed(gone, "ecs_worker_service", False) == gone
     passed = v.check(v.SERVICE, v.PASS, "ACTIVE")
     assert v.would_be_fixed(passed, "ecs_worker_service", True) == passed
+
+
+# -- the rest of the guide's list (issue 18, item 4): each check made to fail ----------------------------------
+URL = "https://api.prefect.cloud/api/accounts/a/workspaces/w"
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prefect-ops/prod/PREFECT_API_KEY-abcdef"
+
+
+def worker(env=None, secrets=None):
+    return {"name": "prefect-worker",
+            "environment": [{"name": k, "value": val} for k, val in (env or {}).items()],
+            "secrets": [{"name": k, "value_from": val} for k, val in (secrets or {}).items()]}
+
+
+GOOD_ENV = {"PREFECT_API_URL": URL, v.OBSERVER_QUEUE_VARIABLE: "prod-events"}
+
+
+def test_wiring_passes_for_the_sites_url_credential_and_queue():
+    result = v.wiring_check(worker(GOOD_ENV, {"PREFECT_API_KEY": SECRET}), URL, "api_key", SECRET, "prod-events")
+    assert result["status"] == v.PASS, result
+
+
+@pytest.mark.parametrize("env,secrets,kind,fragment", [
+    (dict(GOOD_ENV, PREFECT_API_URL="http://old:4200/api"), {"PREFECT_API_KEY": SECRET}, "api_key",
+     "PREFECT_API_URL is http://old:4200/api"),
+    (GOOD_ENV, {"PREFECT_API_KEY": SECRET}, "auth_string",
+     "no secret PREFECT_API_AUTH_STRING, the credential of a self-hosted server with basic auth; it has PREFECT_API_KEY"),
+    (dict(GOOD_ENV, PREFECT_API_KEY="pnu_x"), {"PREFECT_API_KEY": SECRET}, "api_key", "PREFECT_API_KEY is in the plain environment"),
+    (GOOD_ENV, {"PREFECT_API_KEY": SECRET.replace("prod", "dev")}, "api_key", "not from the site's secret"),
+    ({"PREFECT_API_URL": URL}, {"PREFECT_API_KEY": SECRET}, "api_key",
+     v.OBSERVER_QUEUE_VARIABLE + " is not set, the event pipeline's queue is prod-events"),
+])
+def test_wiring_fails_naming_what_is_wrong(env, secrets, kind, fragment):
+    result = v.wiring_check(worker(env, secrets), URL, kind, SECRET, "prod-events")
+    assert result["status"] == v.FAIL and fragment in result["detail"], result["detail"]
+
+
+def table(subnets, target=None, main=False):
+    routes = [{"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local"}]
+    if target:
+        routes.append({"DestinationCidrBlock": "0.0.0.0/0", ("NatGatewayId" if target.startswith("nat-") else "GatewayId"): target})
+    return {"Routes": routes, "Associations": [{"SubnetId": s} for s in subnets] + ([{"Main": True}] if main else [])}
+
+
+def test_route_out_through_nat_or_endpoints_passes_and_a_dead_end_fails():
+    assert v.route_check(["s1"], False, [table(["s1"], "nat-1")], [])["status"] == v.PASS
+    assert v.route_check(["s1"], True, [table([], "igw-1", main=True)], [])["status"] == v.PASS
+    endpoints = [{"ServiceName": "com.amazonaws.eu-west-1.ecr.dkr"}]
+    via = v.route_check(["s1"], False, [table(["s1"])], endpoints)
+    assert via["status"] == v.PASS and "VPC endpoints (ecr.dkr;" in via["detail"]
+    no_ip = v.route_check(["s1"], False, [table(["s1"], "igw-1")], [])
+    assert no_ip["status"] == v.FAIL and "assignPublicIp DISABLED" in no_ip["detail"]
+    dead = v.route_check(["s1", "s2"], False, [table(["s1"], "nat-1"), table([], main=True)], [])
+    assert dead["status"] == v.FAIL and dead["detail"].startswith("s2: no default route")
+    assert v.route_check([], False, [], [])["status"] == v.NOT_CHECKED
+
+
+def test_recent_error_lines_fail_with_their_count_and_the_first_line():
+    events = [{"message": "12:00:01.000 | ERROR   | prefect.worker - Failed to submit flow run\ntraceback"},
+              {"message": "ERROR again"}]
+    result = v.log_errors_check("/prefect/prod/worker", events, 60, 50)
+    assert result["status"] == v.FAIL
+    assert result["detail"].startswith("2 ERROR line(s)") and result["detail"].endswith("Failed to submit flow run")
+    assert v.log_errors_check("/prefect/prod/worker", [], 60, 50)["status"] == v.PASS
+    assert v.log_errors_check("/prefect/prod/worker", None, 60, 50)["status"] == v.NOT_CHECKED
+    assert "50 or more" in v.log_errors_check("g", [{"message": "ERROR"}] * 50, 60, 50)["detail"]
