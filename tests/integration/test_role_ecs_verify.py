@@ -133,7 +133,7 @@ def test_checks_pass_on_a_converged_site_and_fail_naming_what_broke(aws_proxy, a
         for case in sites:
             summary = audit.task(SUMMARY, case)["ansible_facts"]["prefect_ecs_summary"]
             assert set(summary["checks"]) == set(c["check"] for c in audit.task(REPORT, case)["ansible_facts"]["ecs_verify_report"])
-            assert len(summary["checks"]) == 7, summary["checks"]
+            assert len(summary["checks"]) == 10, summary["checks"]
         summary = audit.task(SUMMARY, "noaction")["ansible_facts"]["prefect_ecs_summary"]
         assert summary["checks"][ROLES] == "would be fixed", summary
         assert summary["checks"]["dead-letter queue empty"] == "fail", summary
