@@ -26,7 +26,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.prefect_ops.ecs.plugins.action.preflight import aws_client
+from ansible_collections.prefect_ops.ecs.plugins.action.preflight import aws_clients
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import verify as v
 
 OPTIONS = ("pool", "events_name", "clusters", "worker_timeout", "emulated", "service_cluster", "service_name",
@@ -168,7 +168,8 @@ class ActionModule(ActionBase):
         # --- the rest of the guide's list: the worker's wiring, its route out, its recent errors ---
         report.append(v.wiring_check(v.worker_container(task_definition) if task_definition else None,
                                      args.get("api_url") or "", args.get("credential_kind") or "", secret,
-                                     args.get("events_queue_name") or ""))
+                                     (args.get("events_queue_name") or queue.rsplit(":", 1)[-1])
+                                     if boolean(args.get("event_pipeline", True)) else ""))
         report += self._network_and_logs(service, args, aws)
 
         # --- a worker of the pool online ---
@@ -211,8 +212,11 @@ class ActionModule(ActionBase):
         group = args.get("worker_log_group") or ""
         out = []
         try:
+            ec2, logs = aws_clients(aws, "ec2", "logs")
+        except Exception as e:  # pylint: disable=broad-except
+            return v.lane_off([v.ROUTE, v.LOG_ERRORS], "could not make AWS clients on the controller: %s" % to_native(e))
+        try:
             if subnets:
-                ec2 = aws_client("ec2", aws)
                 vpcs = sorted(set(x["VpcId"] for x in ec2.describe_subnets(SubnetIds=subnets)["Subnets"]))
                 where = [{"Name": "vpc-id", "Values": vpcs}]
                 out.append(v.route_check(subnets, network.get("assignPublicIp") == "ENABLED",
@@ -225,7 +229,6 @@ class ActionModule(ActionBase):
         events = None
         try:
             if group:
-                logs = aws_client("logs", aws)
                 if any(g["logGroupName"] == group for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]):
                     events = logs.filter_log_events(logGroupName=group, filterPattern="ERROR", limit=limit,
                                                     startTime=int((time.time() - minutes * 60) * 1000))["events"]

@@ -44,17 +44,23 @@ SITE_VARIABLES = ("prefect_ecs_name", "prefect_ecs_tags", "prefect_ecs_context")
 OPTIONS = ("roles", "argument_spec")
 
 
-def aws_client(service, aws):
-    """A boto3 client with the host's AWS module options (region, profile or keys: site_context's ``aws``); botocore's
-    standard retry mode (jittered backoff on throttling)."""
+def aws_clients(aws, *services):
+    """boto3 clients of ``services``, from one session, with the host's AWS module options (region, profile or keys:
+    site_context's ``aws``); botocore's standard retry mode (jittered backoff on throttling)."""
     if boto3 is None:
         raise AnsibleActionFail("preflight: reading AWS needs boto3 and botocore on the controller")
     session = boto3.session.Session(profile_name=aws.get("profile") or None, region_name=aws.get("region"),
                                     aws_access_key_id=aws.get("access_key") or None,
                                     aws_secret_access_key=aws.get("secret_key") or None,
                                     aws_session_token=aws.get("session_token") or None)
-    return session.client(service, config=botocore.config.Config(
-        retries={"mode": "standard", "max_attempts": 10}, user_agent_extra="prefect_ops.ecs/preflight"))
+    config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 10},
+                                    user_agent_extra="prefect_ops.ecs/preflight")
+    return [session.client(service, config=config) for service in services]
+
+
+def aws_client(service, aws):
+    """One client of aws_clients."""
+    return aws_clients(aws, service)[0]
 
 
 class ActionModule(ActionBase):
