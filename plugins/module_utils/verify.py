@@ -342,8 +342,8 @@ def wiring_check(container, api_url, kind, secret_arn, queue_name):
     secrets = dict((x.get("name"), x.get("value_from") or x.get("valueFrom")) for x in container.get("secrets") or [])
     problems = []
     if (env.get("PREFECT_API_URL") or "").rstrip("/") != (api_url or "").rstrip("/"):
-        problems.append("PREFECT_API_URL is %s, the site's Prefect API is %s" % (env.get("PREFECT_API_URL") or "not set",
-                                                                              api_url))
+        problems.append("PREFECT_API_URL is %s, the site's Prefect API is %s"
+                        % (env.get("PREFECT_API_URL") or "not set", api_url))
     for variable in CREDENTIAL_VARIABLES.values():
         if variable in env:
             problems.append("%s is in the plain environment (anyone who can describe the task definition reads it): "

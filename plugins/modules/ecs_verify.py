@@ -67,7 +67,7 @@ options:
     default: ""
   credential_kind:
     description:
-      - V(api_key) (Prefect Cloud) or V(auth_string) (self-hosted with basic auth): the worker container must get
+      - V(api_key) (Prefect Cloud) or V(auth_string) (self-hosted with basic auth). The worker container must get
         C(PREFECT_API_KEY) or C(PREFECT_API_AUTH_STRING) from the secret (O(secret_arn)); V(none) expects no credential.
     type: str
     default: ""
