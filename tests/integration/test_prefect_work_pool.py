@@ -361,7 +361,7 @@ def test_upgrade_to_a_given_template_for_types_without_a_bundled_one(prefect, po
     before = prefect.read_pool(pool)
 
     refused = run_module(MOD, {"name": pool, "upgrade_template": True})
-    assert refused["failed"] and "bundles current templates for ecs, process only" in refused["msg"]
+    assert refused["failed"] and "bundles current templates for ecs, ecs:push, process only" in refused["msg"]
     assert "base_job_template" in refused["msg"]
     assert prefect.read_pool(pool) == before
 

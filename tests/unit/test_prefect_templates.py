@@ -84,10 +84,6 @@ def sdk_data() -> dict:
         "STOCK_TEMPLATES": {
             "ecs": {"package": "prefect-aws", "version": prefect_aws.__version__,
                     "template": ECSWorker.get_default_base_job_template()},
-            # A push pool's flow runs are submitted by Prefect Cloud with prefect-aws's ECS worker code, so its
-            # variables are that worker's; a self-hosted server's worker metadata has no ecs:push entry.
-            "ecs:push": {"package": "prefect-aws", "version": prefect_aws.__version__,
-                         "template": ECSWorker.get_default_base_job_template()},
             "process": {"package": "prefect", "version": prefect.__version__,
                         "template": ProcessWorker.get_default_base_job_template()},
         },
@@ -106,7 +102,10 @@ def render(data: dict) -> str:
     out.append(f"PREFECT_VERSION = {data['PREFECT_VERSION']!r}\n")
     out.append(f"PREFECT_AWS_VERSION = {data['PREFECT_AWS_VERSION']!r}\n\n")
     out.append("# type -> the package and version whose worker produced the template, and the template.\n")
-    out.append(f"STOCK_TEMPLATES = {_literal(data['STOCK_TEMPLATES'])}\n\n")
+    out.append(f"STOCK_TEMPLATES = {_literal(data['STOCK_TEMPLATES'])}\n")
+    out.append("# A push pool's flow runs are submitted by Prefect Cloud with prefect-aws's ECS worker code, so its variables\n"
+               "# are that worker's; a self-hosted server's worker metadata has no ecs:push entry.\n")
+    out.append("STOCK_TEMPLATES['ecs:push'] = STOCK_TEMPLATES['ecs']\n\n")
     out.append("# Variable sets of other templates met in the field, to say which one a pool was created from.\n")
     out.append(f"OLDER_VARIABLE_SETS = {_literal(data['OLDER_VARIABLE_SETS'])}\n")
     return "".join(out)
