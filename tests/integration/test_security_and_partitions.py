@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import time
@@ -23,6 +24,9 @@ from stacktools.ansible_run import REPO, run_playbook
 from stacktools.stack import PatientPrefectAPI, aws_client
 
 SITE = REPO / "playbooks" / "site.yml"
+_SPEC = importlib.util.spec_from_file_location("prefect_ops_fixture_script", REPO / "scripts" / "fixture.py")
+FIXTURE = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(FIXTURE)
 TEARDOWN = REPO / "playbooks" / "teardown.yml"
 SUMMARY = "Summarise what exists and what this run changed"
 MARKER = "pfx-SECRET-MARKER-7d1c0b"
@@ -142,13 +146,11 @@ def test_what_was_created_is_least_privilege(secure_site):
 def test_a_site_in_the_gov_partition_writes_no_commercial_arn(aws_proxy):
     name = fr.unique_site("it-gov")
     region = "us-gov-west-1"
-    # a network of the region (the fixture's is in us-east-1; moto's ECS checks the service's subnets exist)
-    ec2 = aws_client("ec2", direct=True, region=region)
-    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(VpcId=vpc, GroupName=name, Description="gov partition test")["GroupId"]
+    # the fixture's network in this region (moto's ECS checks the service's subnets exist; ecs_verify checks their
+    # route out, a NAT gateway): made once, kept like the us-east-1 one
+    vpc, subnets, group = FIXTURE.ensure_network(aws_client("ec2", direct=True, region=region))
     extra = {"prefect_ecs_name": name, "prefect_ecs_region": region, "ecs_verify_worker_timeout": 0,
-             "ecs_network_mode": "adopt", "ecs_network_vpc_id": vpc, "ecs_network_subnet_ids": [subnet],
+             "ecs_network_mode": "adopt", "ecs_network_vpc_id": vpc, "ecs_network_subnet_ids": subnets,
              "ecs_network_security_group_ids": [group],
              "prefect_deployments_ecr_repositories": [], "prefect_deployments_list": []}
     env = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
@@ -171,7 +173,4 @@ def test_a_site_in_the_gov_partition_writes_no_commercial_arn(aws_proxy):
         assert "arn:aws-us-gov:" in json.dumps(pool["base_job_template"])
     finally:
         down = run_playbook(TEARDOWN, extra_vars=extra, env=env)
-        ec2.delete_security_group(GroupId=group)
-        ec2.delete_subnet(SubnetId=subnet)
-        ec2.delete_vpc(VpcId=vpc)
         assert down.rc == 0, down.stdout[-3000:]
