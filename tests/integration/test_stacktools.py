@@ -75,6 +75,68 @@ def test_random_throttle_is_reproducible_for_a_seed(aws_proxy):
     assert 4 <= sum(first) <= 20  # about 30 % of 40
 
 
+def _register(ecs, family, memory: int | None = 128):
+    container = {"name": "c", "image": "busybox", **({"memory": memory} if memory else {})}
+    try:
+        ecs.register_task_definition(family=family, containerDefinitions=[container])
+        return "ok"
+    except botocore.exceptions.ClientError as exc:
+        return f"{exc.response['Error']['Code']}: {exc.response['Error']['Message']}"
+
+
+def test_ecs_limits_reject_concurrent_registrations_of_one_family(aws_proxy, unique):
+    """Seed 003's error: a registration while another of the same family is being created is rejected with ECS's
+    text; botocore does not retry it. Another family is not affected, and the family is free again afterwards."""
+    from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
+
+    aws_proxy.faults({"ecs_limits": {"register_family": {"latency": 1.5}}})
+    ecs = boto("ecs")
+    with ThreadPoolExecutor(5) as pool:
+        same = [pool.submit(_register, ecs, f"{unique}-f") for _i in range(4)]
+        other = pool.submit(_register, ecs, f"{unique}-g")
+        results = sorted(f.result() for f in same)
+    assert results[-1] == "ok" and results.count("ok") == 1, results
+    assert set(results[:-1]) == {"ClientException: Too many concurrent attempts to create a new revision of the "
+                                 "specified family."}
+    assert other.result() == "ok"
+    assert _register(ecs, f"{unique}-f") == "ok"  # the family is free once the first registration is done
+    recorded = [c for c in aws_proxy.aws_calls() if c["action"] == "RegisterTaskDefinition"
+                and c["params"].get("family") == f"{unique}-f"]
+    assert sum(c.get("limit") == "ClientException" for c in recorded) == 3
+
+
+def test_ecs_limits_throttle_run_task_beyond_its_bucket(aws_proxy, unique):
+    aws_proxy.faults({"ecs_limits": {"run_task": {"burst": 2, "rate": 0.01}}})
+    ecs = boto("ecs", attempts=1)
+
+    def run_task():
+        try:
+            ecs.run_task(cluster=f"{unique}-missing", taskDefinition="nothing:1")
+        except botocore.exceptions.ClientError as exc:
+            return exc.response["Error"]["Code"]
+        return "ok"
+
+    # the first two reach moto (which has no such cluster), the third is throttled as ECS does
+    assert [run_task() for _i in range(3)] == ["ClusterNotFoundException"] * 2 + ["ThrottlingException"]
+    # a client with retries waits and gets through once the bucket refills
+    aws_proxy.faults({"ecs_limits": {"run_task": {"burst": 1, "rate": 2}}})
+    assert run_task() == "ClusterNotFoundException"
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        boto("ecs", attempts=4).run_task(cluster=f"{unique}-missing", taskDefinition="nothing:1")
+    assert err.value.response["Error"]["Code"] == "ClusterNotFoundException"
+
+
+def test_moto_container_memory_is_given_to_registrations_without_it(aws_proxy, unique, aws):
+    aws_proxy.faults({"moto_container_memory": 384})
+    assert _register(boto("ecs"), f"{unique}-m", memory=None) == "ok"
+    stored = aws("ecs", direct=True).describe_task_definition(taskDefinition=f"{unique}-m")["taskDefinition"]
+    assert stored["containerDefinitions"][0]["memory"] == 384
+    # the record keeps what the client sent
+    (call,) = [c for c in aws_proxy.aws_calls() if c["action"] == "RegisterTaskDefinition"
+               and c["params"].get("family") == f"{unique}-m"]
+    assert "memory" not in call["params"]["containerDefinitions"][0]
+
+
 def test_prefect_proxy_injects_503_then_429_with_retry_after(stack):
     server = prefect_proxy.build(stack["PREFECT_API_URL"].rsplit("/api", 1)[0])
     start_in_thread(server)

@@ -14,6 +14,13 @@ Fault rules (POST /_proxy/faults):
                                             each caller (access key) its own rules and counters (its
                                             own seeded sequence); other callers are not throttled
   {"hold": {...}}                           see proxy.py: forward a call, then hold its answer
+  {"ecs_limits": {"run_task": {"burst": B, "rate": R}, "register_family": {"latency": S}}}
+                                            ECS's own limits for every caller together (ecs_limits.py): a
+                                            RunTask token bucket and one registration per family at a
+                                            time; the answer is recorded with "limit" set
+  {"moto_container_memory": 512}            give RegisterTaskDefinition's containers the memory moto's
+                                            RunTask needs (ecs_limits.with_container_memory)
+These keys combine in one rules object.
 The throttling answer is the one each protocol really sends (ThrottlingException, Throttling,
 RequestLimitExceeded), so botocore and amazon.aws retry it as they would in AWS.
 
@@ -27,12 +34,14 @@ import json
 import random
 import re
 import sys
+import time
 import urllib.parse
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from stacktools import ecs_limits  # noqa: E402  pylint: disable=wrong-import-position
 from stacktools.aws_actions import is_mutating  # noqa: E402  pylint: disable=wrong-import-position
 from stacktools.proxy import ForwardingHandler, serve  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -74,6 +83,37 @@ class AwsProxyHandler(ForwardingHandler):
         }
 
     def fault_for(self, call: dict, body: bytes):
+        self.busy_family = None
+        fault = self.throttle_fault(call, body)
+        if fault is not None or not call["aws"] or "ecs_limits" not in self.state.faults:
+            return fault
+        with self.state.lock:
+            limits = self.state.counters.get("ecs_limits")
+            if limits is None:
+                limits = self.state.counters["ecs_limits"] = ecs_limits.EcsLimits(self.state.faults["ecs_limits"])
+        error, family = limits.admit(call)
+        if error:
+            call["limit"] = error
+            return ecs_limits.error_response(error)
+        if family:
+            self.busy_family = (limits, family)
+            time.sleep(limits.latency)  # the revision is being created: the family stays busy meanwhile
+        return None
+
+    def rewrite(self, call: dict, body: bytes) -> bytes:
+        memory = self.state.faults.get("moto_container_memory")
+        if memory and call.get("service") == "ecs" and call.get("action") == "RegisterTaskDefinition":
+            return ecs_limits.with_container_memory(body, memory)
+        return body
+
+    def forwarded(self, call: dict) -> None:
+        if getattr(self, "busy_family", None):
+            limits, family = self.busy_family
+            limits.leave(family)
+            self.busy_family = None
+
+    def throttle_fault(self, call: dict, body: bytes):
+        """The "mode" rules: throttling answers of the first attempt or of a random share of calls."""
         rules, scope = self.state.faults, None
         if "by_access_key" in rules:
             scope = f"access_key:{call['access_key']}"

@@ -77,6 +77,13 @@ class ForwardingHandler(BaseHTTPRequestHandler):
         """Return (status, headers, body) to answer instead of forwarding, or None."""
         return None
 
+    def rewrite(self, call: dict, body: bytes) -> bytes:
+        """The body to forward (the record keeps the call as the client sent it)."""
+        return body
+
+    def forwarded(self, call: dict) -> None:
+        """Called once the upstream answered a call that fault_for let through (even when it failed)."""
+
     def hold_for(self, call: dict) -> tuple[threading.Event, float] | None:
         """(event, timeout) to wait for before answering a forwarded call the "hold" rule matches, or None."""
         rule = self.state.faults.get("hold")
@@ -158,6 +165,7 @@ class ForwardingHandler(BaseHTTPRequestHandler):
         conn_cls = http.client.HTTPSConnection if self.upstream.scheme == "https" else http.client.HTTPConnection
         conn = conn_cls(self.upstream.netloc, timeout=300)
         try:
+            body = self.rewrite(call, body)
             conn.request(self.command, self.path, body=body or None, headers=headers)
             resp = conn.getresponse()
             payload = resp.read()
@@ -167,6 +175,7 @@ class ForwardingHandler(BaseHTTPRequestHandler):
             status, out_headers, payload = 502, {"Content-Type": "text/plain"}, f"proxy: upstream error {exc}".encode()
         finally:
             conn.close()
+            self.forwarded(call)
         call.update(status=status, fault=False)
         hold = self.hold_for(call)
         if hold is not None:
