@@ -189,6 +189,9 @@ def ecs_worker_service(values):
                         "prefect_ecs_api_url / PREFECT_API_URL" % (name("api_url"), url))
     if var("limit") is not None and var("limit") < 0:
         problems.append("%s: %s is not a number of flow runs; use 0 (no limit) or more" % (name("limit"), var("limit")))
+    if var("aws_max_attempts") is not None and var("aws_max_attempts") < 0:
+        problems.append("%s: %s is not a number of attempts; use 0 (the AWS SDK's default) or more, e.g. 10"
+                        % (name("aws_max_attempts"), var("aws_max_attempts")))
     credentials = sorted(set(var("env") or {}) & set(CREDENTIAL_ENV))
     if credentials:
         problems.append("%s: %s may not be a plain environment variable (anyone who may describe the task definition "

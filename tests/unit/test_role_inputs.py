@@ -184,6 +184,9 @@ def test_worker_service_leaves_what_earlier_roles_publish_to_the_run_and_checks_
     container = {"name": "prefect-worker", "image": "", "essential": True}
     assert r.ecs_worker_service(dict(values, __ecs_worker_service_container=container)) == [
         "ecs_worker_service_image: every container needs an image (e.g. prefecthq/prefect:3-python3.12)"]
+    assert r.ecs_worker_service(dict(values, ecs_worker_service_aws_max_attempts=10)) == []
+    assert r.ecs_worker_service(dict(values, ecs_worker_service_aws_max_attempts=-1)) == [
+        "ecs_worker_service_aws_max_attempts: -1 is not a number of attempts; use 0 (the AWS SDK's default) or more, e.g. 10"]
 
 
 def test_warm_lane_is_checked_only_when_on_and_with_prefects_pool_name_rules():
