@@ -14,11 +14,19 @@ AWS by identity. The no-ops run in BENCH_PAIRS (default 3) turns of site, baseli
 mitogen_linear strategy; figures are medians, ratios the medians of each turn's ratio (mitogen_noop_ratio: over the
 baseline's default-strategy no-op).
 
+A burst of flow runs against ECS's own limits (issue 20, part of flow-runs; `make bench BENCH=burst` alone): N runs
+(BENCH_BURST_RUNS, default 200) released at once to W worker replicas (BENCH_WORKER_REPLICAS, default 3) while the AWS
+proxy emulates ECS's per-family RegisterTaskDefinition concurrency and a RunTask token bucket (BENCH_RUN_TASK_BURST /
+BENCH_RUN_TASK_RATE, default 5 / 2 per second: AWS's 20 / 20 scaled down to this machine's submission speed; a
+registration holds its family BENCH_REGISTER_LATENCY seconds, default 0.5), in four cases: unpinned without limits,
+pinned without limits, pinned with the site's limits (pool concurrency limit BENCH_BURST_POOL_LIMIT, default 20, and
+worker --limit BENCH_BURST_WORKER_LIMIT, default 10) and the site's defaults.
+
 A fleet of environments (issue 16, `make bench BENCH=fleet`, not in the default): the no-op of N = 1, 4 and 8
 environments (BENCH_FLEET_SIZES) as inventory hosts in one site.yml run, with the forks used: wall and CPU time,
 the cost per environment and the ratio of the largest fleet to the smallest.
 
-    python scripts/bench.py [site] [flow-runs] [fleet]      (default: site and flow-runs)
+    python scripts/bench.py [site] [flow-runs] [burst] [fleet]      (default: site and flow-runs, which includes burst)
 """
 from __future__ import annotations
 
@@ -329,9 +337,60 @@ def bench_flow_runs() -> bool:
             and figures["observer_marked_crashed"] and not figures["worker_actions_not_allowed"])
 
 
+def burst_limits() -> dict:
+    return {"run_task": {"burst": float(os.environ.get("BENCH_RUN_TASK_BURST", "5")),
+                         "rate": float(os.environ.get("BENCH_RUN_TASK_RATE", "2"))},
+            "register_family": {"latency": float(os.environ.get("BENCH_REGISTER_LATENCY", "0.5"))}}
+
+
+BURST_COLUMNS = [("case", "case"), ("register_calls", "Register calls"), ("register_rejected", "rejected"),
+                 ("run_task_calls", "RunTask calls"), ("run_task_throttled", "throttled"),
+                 ("crashed_or_failed", "Crashed/Failed"), ("submitted", "submitted"), ("not_finished", "unfinished"),
+                 ("submission_s", "first scheduled -> last RunTask s"), ("runs_per_minute", "runs/min")]
+
+
+def burst_table(rows: list[dict]) -> str:
+    """The rows as a Markdown table (what the README shows)."""
+    lines = ["| " + " | ".join(title for _key, title in BURST_COLUMNS) + " |",
+             "|" + "---|" * len(BURST_COLUMNS)]
+    lines += ["| " + " | ".join(str(row[key]) for key, _title in BURST_COLUMNS) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def bench_burst() -> bool:
+    n = int(os.environ.get("BENCH_BURST_RUNS", "200"))
+    replicas = int(os.environ.get("BENCH_WORKER_REPLICAS", "3"))
+    limits = burst_limits()
+    site_limits = {"prefect_work_pools_concurrency_limit": int(os.environ.get("BENCH_BURST_POOL_LIMIT", "20")),
+                   "ecs_worker_service_limit": int(os.environ.get("BENCH_BURST_WORKER_LIMIT", "10"))}
+    started = time.monotonic()
+    rows = fr.four_cases(fr.unique_site("bench-burst"), n, replicas, limits, site_limits, timeout=1800)
+    figures = {"burst_flow_runs": n, "burst_worker_replicas": replicas, "burst_ecs_limits": limits,
+               "burst_site_limits": site_limits, "burst_cases": rows,
+               "burst_bench_s": round(time.monotonic() - started, 1)}
+    write(figures)
+    print(f"\n{n} flow runs released at once to {replicas} prefect-aws ECS workers; emulated ECS limits {limits} "
+          f"(AWS: RunTask 20 burst / 20 per second); site limits {site_limits}\n")
+    print(burst_table(rows))
+    for row in rows:
+        if row["crash_reasons"]:
+            print(f"  {row['case']}: Crashed/Failed with {row['crash_reasons']}")
+    by_case = {row["case"]: row for row in rows}
+    defaults = by_case.get("site defaults", {})
+    ok = (by_case.get("unpinned, no limits", {}).get("register_rejected", 0) > 0
+          and defaults.get("crashed_or_failed") == 0 and defaults.get("register_rejected") == 0
+          and defaults.get("not_finished") == 0 and defaults.get("submitted") == n)
+    print(f"\n  unpinned: {by_case.get('unpinned, no limits', {}).get('register_rejected')} registrations rejected; "
+          f"site defaults: {defaults.get('crashed_or_failed')} crashed, {defaults.get('register_rejected')} rejected "
+          f"({'as required' if ok else 'NOT as required'})")
+    return ok
+
+
 def main() -> int:
     chosen = sys.argv[1:] or ["site", "flow-runs"]  # fleet only when asked for: BENCH=fleet
-    benches = {"site": bench_site, "flow-runs": bench_flow_runs, "fleet": bench_fleet}
+    if "flow-runs" in chosen and "burst" not in chosen:
+        chosen.insert(chosen.index("flow-runs") + 1, "burst")
+    benches = {"site": bench_site, "flow-runs": bench_flow_runs, "burst": bench_burst, "fleet": bench_fleet}
     unknown = [c for c in chosen if c not in benches]
     if unknown:
         print(f"unknown benchmark(s) {unknown}; choose from {sorted(benches)}", file=sys.stderr)

@@ -15,11 +15,17 @@ Experiments:
                        worker's observer marks that flow run Crashed.
   worker_permissions   every AWS action the worker and its observer made, checked against the
                        worker task role's policies for the resource it touched.
+  burst                issue 20: N runs released at once to W worker replicas, with ECS's own limits
+                       emulated by the AWS proxy (ecs_limits.py), in the cases of four_cases().
 """
 from __future__ import annotations
 
+import collections
 import json
 import os
+import re
+import shlex
+import threading
 import time
 import urllib.parse
 import uuid
@@ -92,8 +98,14 @@ class Harness:
         return [self.api.ok("POST", f"/deployments/{deployment_id}/create_flow_run", {})["id"] for _run in range(n)]
 
     def states(self, run_ids: list[str]) -> dict[str, str]:
-        runs = self.api.ok("POST", "/flow_runs/filter", {"flow_runs": {"id": {"any_": run_ids}}, "limit": 200})
-        return {r["id"]: (r.get("state") or {}).get("type") for r in runs}
+        return {r["id"]: (r.get("state") or {}).get("type") for r in self.runs(run_ids)}
+
+    def runs(self, run_ids: list[str]) -> list[dict]:
+        out: list[dict] = []
+        for start in range(0, len(run_ids), 200):  # the API's page size
+            chunk = run_ids[start:start + 200]
+            out += self.api.ok("POST", "/flow_runs/filter", {"flow_runs": {"id": {"any_": chunk}}, "limit": 200})
+        return out
 
     def finish(self, run_ids: list[str], state: str = "COMPLETED") -> None:
         for run_id in run_ids:
@@ -102,6 +114,11 @@ class Harness:
     def delete_flow(self) -> None:
         if self.flow_id:
             self.api.request("DELETE", f"/flows/{self.flow_id}")  # with its deployments and runs
+
+    def delete_flow_named(self, name: str) -> None:
+        status, flow = self.api.request("GET", f"/flows/name/{name}")
+        if status == 200:
+            self.api.request("DELETE", f"/flows/{flow['id']}")
 
     # -- the worker's AWS calls ------------------------------------------------------------------
     def worker_calls(self, since: int, action: str | None = None) -> list[dict]:
@@ -143,6 +160,191 @@ def pinned_and_unpinned(h: Harness, n: int, timeout: float = 600) -> dict:
             out["run_task_calls"] = h.run_task_calls(since)
         h.finish([r for r, s in h.states(runs).items() if s not in FINAL])
     return out
+
+
+# -- issue 20: a burst of runs, several worker replicas, ECS's own limits ---------------------------
+
+@dataclass
+class Case:
+    """One row of the burst table: what the runs' deployment and the W workers are given."""
+    label: str
+    pinned: bool
+    worker_env: dict = field(default_factory=dict)
+    worker_args: list = field(default_factory=list)
+    pool_limit: int | None = None  # what the site configured (None: no limit); read from the pool
+
+
+def site_worker(site: Site) -> tuple[dict, list[str]]:
+    """The environment and `prefect worker start` options of the site's worker task definition (what its ECS
+    service runs), for workers started here: minus what points at AWS rather than the stack (PREFECT_API_URL, the
+    credential secret), EXTRA_PIP_PACKAGES (installed here already) and --with-healthcheck (its fixed port 8080
+    would collide between replicas on one machine)."""
+    ecs = aws_client("ecs", direct=True)
+    td = ecs.describe_task_definition(taskDefinition=site.summary["worker_task_definition"])["taskDefinition"]
+    container = td["containerDefinitions"][0]
+    env = {e["name"]: e["value"] for e in container.get("environment", [])
+           if e["name"] not in ("PREFECT_API_URL", "EXTRA_PIP_PACKAGES")}
+    command = container.get("command") or []
+    if len(command) == 3 and command[:2] in (["/bin/sh", "-c"], ["sh", "-c"]):
+        command = shlex.split(command[2])
+    args, skip = [], {"prefect", "worker", "start", "--with-healthcheck"}
+    i = 0
+    while i < len(command):
+        if command[i] in ("--pool", "--type", "-p", "-t"):
+            i += 2
+            continue
+        if command[i] not in skip:
+            args.append(command[i])
+        i += 1
+    return env, args
+
+
+class Finisher(threading.Thread):
+    """Completes every submitted run (one with an infrastructure_pid) of `run_ids`, as its flow would: a pool
+    concurrency limit then lets the next runs out. Records when each run was seen submitted."""
+
+    def __init__(self, api: PatientPrefectAPI, run_ids: list[str], interval: float = 1.0):
+        super().__init__(daemon=True)
+        self.api, self.run_ids, self.interval = api, run_ids, interval
+        self.submitted: dict[str, str] = {}
+        self.final: dict[str, str] = {}
+        self.reasons: dict[str, str] = {}  # the state message of a run that ended Crashed or Failed
+        self.stop_event = threading.Event()
+
+    def poll(self) -> None:
+        open_ids = [r for r in self.run_ids if r not in self.final]
+        for start in range(0, len(open_ids), 200):
+            chunk = open_ids[start:start + 200]
+            runs = self.api.ok("POST", "/flow_runs/filter", {"flow_runs": {"id": {"any_": chunk}}, "limit": 200})
+            for run in runs:
+                state = (run.get("state") or {}).get("type")
+                if run.get("infrastructure_pid"):
+                    self.submitted.setdefault(run["id"], run["infrastructure_pid"])
+                if state in FINAL:
+                    self.final[run["id"]] = state
+                    if state in ("CRASHED", "FAILED"):
+                        message = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{6,}", "<id>", run["state"].get("message") or "")
+                        self.reasons[run["id"]] = message[:120]
+                elif run["id"] in self.submitted:
+                    self.api.ok("POST", f"/flow_runs/{run['id']}/set_state",
+                                {"state": {"type": "COMPLETED"}, "force": True})
+                    self.final[run["id"]] = "COMPLETED"
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                self.poll()
+            except Exception:  # pylint: disable=broad-except  # keep polling through a busy server's errors
+                pass
+            self.stop_event.wait(self.interval)
+
+    def done(self) -> bool:
+        return len(self.final) == len(self.run_ids)
+
+
+def burst(site: Site, case: Case, n: int, replicas: int, limits: dict, timeout: float = 900) -> dict:
+    """N runs released at once (the pool is paused while they are created) to W worker replicas, with the AWS
+    proxy emulating ECS's limits `limits` (ecs_limits.py) for every caller together."""
+    h = Harness(site)
+    api = h.api
+    pool_limit = api.ok("GET", f"/work_pools/{site.name}").get("concurrency_limit")
+    deployment = h.deployment(f"burst-{case.label}-{uuid.uuid4().hex[:4]}", {} if case.pinned else {"task_definition_arn": None})
+    # The local server is SQLite: under a burst of 200 runs it answers some writes 503 for longer than the Prefect
+    # client's 5 retries (observed: runs Crashed with "Failed to submit flow run to infrastructure: ... 503"). Every
+    # case's workers get more retries, so that what crashes a run here is ECS's limits, not the stand-in server.
+    workers = [Worker(site.name, args=case.worker_args,
+                      env={**h.worker.extra_env, "PREFECT_CLIENT_MAX_RETRIES": "10", **case.worker_env})
+               for _w in range(replicas)]
+    ecs = aws_client("ecs", direct=True)
+    finisher = None
+    api.ok("PATCH", f"/work_pools/{site.name}", {"is_paused": True})
+    try:
+        runs = h.create_runs(deployment, n)  # before the workers poll: a busy SQLite server answers 503
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.wait_online(timeout=180)
+        h.proxy.faults({"ecs_limits": limits, "moto_container_memory": 512})
+        since = h.proxy.mark()
+        finisher = Finisher(api, runs)
+        started = time.time()
+        api.ok("PATCH", f"/work_pools/{site.name}", {"is_paused": False})
+        finisher.start()
+        deadline = time.monotonic() + timeout
+        while not finisher.done() and time.monotonic() < deadline:
+            dead = [w for w in workers if w.proc and w.proc.poll() is not None]
+            if dead:
+                raise AssertionError(f"worker exited with {dead[0].proc.returncode}:\n{dead[0].log()[-4000:]}")
+            time.sleep(2)
+        finisher.stop_event.set()
+        finisher.join(10)
+        finisher.poll()
+    finally:
+        if finisher:
+            finisher.stop_event.set()
+        h.proxy.faults({})
+        for worker in workers:
+            worker.stop()
+        api.request("PATCH", f"/work_pools/{site.name}", {"is_paused": False})
+        _stop_all_tasks(ecs, site.summary["cluster"])
+    calls = [c for c in h.proxy.aws_calls(since) if c.get("access_key") == WORKER_ACCESS_KEY]
+    register = [c for c in calls if c["action"] == "RegisterTaskDefinition"]
+    run_task = [c for c in calls if c["action"] == "RunTask" and c["service"] == "ecs"]
+    ran = [c for c in run_task if not c["fault"] and c["status"] < 400]
+    states = {r: finisher.final.get(r) for r in runs}
+    last = max((c["ts"] for c in ran), default=started)
+    submitted = len(finisher.submitted)
+    seconds = max(last - started, 0.001)
+    return {
+        "case": case.label, "flow_runs": n, "replicas": replicas, "pinned": case.pinned, "pool_limit": pool_limit,
+        "worker_args": " ".join(case.worker_args),
+        "worker_env": {k: v for k, v in case.worker_env.items() if k.startswith(("AWS_", "PREFECT_INTEGRATIONS_AWS_ECS_WORKER"))},
+        "register_calls": len(register),
+        "register_rejected": sum(c.get("limit") == "ClientException" for c in register),
+        "run_task_calls": len(run_task),
+        "run_task_throttled": sum(c.get("limit") == "ThrottlingException" for c in run_task),
+        "crashed_or_failed": sum(s in ("CRASHED", "FAILED") for s in states.values()),
+        "not_finished": sum(s is None for s in states.values()),
+        "submitted": submitted,
+        "crash_reasons": dict(collections.Counter(finisher.reasons.values()).most_common(3)),
+        "submission_s": round(seconds, 1),
+        "runs_per_minute": round(submitted / seconds * 60, 1),
+    }
+
+
+def _stop_all_tasks(ecs, cluster: str) -> None:
+    """moto keeps RunTask's tasks RUNNING; they would block the cluster's deletion in teardown."""
+    for status in ("RUNNING", "PENDING"):
+        for page in ecs.get_paginator("list_tasks").paginate(cluster=cluster, desiredStatus=status):
+            for arn in page["taskArns"]:
+                ecs.stop_task(cluster=cluster, task=arn, reason="burst experiment done")
+
+
+def four_cases(name: str, n: int, replicas: int, limits: dict, site_limits: dict, timeout: float = 900) -> list[dict]:
+    """Issue 20's table: the same burst in four cases, on one site converged by site.yml.
+
+    1. unpinned, no limits: the deployment unpins the task definition; a plain `prefect worker start`;
+    2. pinned, no limits: the site's pinned definition; the same plain workers;
+    3. pinned with limits: site.yml with a pool concurrency limit and a worker --limit (`site_limits`), workers
+       started as the site's worker task definition says;
+    4. the site's defaults: site.yml's defaults, workers as its worker task definition says.
+    A plain worker gets only what it cannot run without (the observer's queue, its AWS key)."""
+    site = converge(name, ecs_iam_flow_run_task_role_create=True)
+    rows: dict[str, dict] = {}
+    try:
+        rows["unpinned, no limits"] = burst(site, Case("unpinned, no limits", pinned=False), n, replicas, limits, timeout)
+        rows["pinned, no limits"] = burst(site, Case("pinned, no limits", pinned=True), n, replicas, limits, timeout)
+        env, args = site_worker(site)
+        rows["site defaults"] = burst(site, Case("site defaults", True, env, args), n, replicas, limits, timeout)
+        limited = converge(name, ecs_iam_flow_run_task_role_create=True, **site_limits)
+        env, args = site_worker(limited)
+        rows["pinned, site limits"] = burst(limited, Case("pinned, site limits", True, env, args), n, replicas, limits,
+                                            timeout)
+    finally:
+        Harness(site).delete_flow_named(f"{name}-scale")
+        teardown(site)
+    return [rows[k] for k in ("unpinned, no limits", "pinned, no limits", "pinned, site limits", "site defaults")
+            if k in rows]
 
 
 def run_task_mismatches(site: Site, calls: list[dict]) -> list[str]:
