@@ -39,8 +39,8 @@ lint: install
 
 # Install, start one stack, run the benchmarks, write their figures to $BENCH_OUT (default
 # .bench/results.json), stop the stack. Figures are ratios and counts measured in one run.
-# BENCH="site", BENCH="flow-runs" or BENCH="fleet" runs one of them (default: site and flow-runs; fleet only when
-# asked for).
+# BENCH="site", BENCH="flow-runs" (with the burst of issue 20), BENCH="burst" or BENCH="fleet" runs one of them
+# (default: site and flow-runs; fleet only when asked for).
 bench: install
 	bash scripts/run-bench.sh $(BENCH)
 
