@@ -14,9 +14,17 @@ The four cases of the bench run on one site converged by site.yml:
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from stacktools import flow_runs as fr
+
+# Opt-in for now: in a fresh clone's `make test` (2026-12-04) its burst on the shared SQLite Prefect server made a
+# concurrent site.yml of another test worker fail on 503s (test_role_ecs_verify). It passes alone (280 s):
+# PREFECT_OPS_BURST_TEST=1 make test, or run this file. Needs its own Prefect server before it joins make test.
+pytestmark = pytest.mark.skipif(os.environ.get("PREFECT_OPS_BURST_TEST") != "1",
+                                reason="opt-in (PREFECT_OPS_BURST_TEST=1): its burst makes the shared server answer 503")
 
 N = 20
 REPLICAS = 2
