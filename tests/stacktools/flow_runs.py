@@ -172,7 +172,6 @@ class Case:
     pinned: bool
     worker_env: dict = field(default_factory=dict)
     worker_args: list = field(default_factory=list)
-    pool_limit: int | None = None  # what the site configured (None: no limit); read from the pool
 
 
 def site_worker(site: Site) -> tuple[dict, list[str]]:
@@ -204,32 +203,27 @@ class Finisher(threading.Thread):
     """Completes every submitted run (one with an infrastructure_pid) of `run_ids`, as its flow would: a pool
     concurrency limit then lets the next runs out. Records when each run was seen submitted."""
 
-    def __init__(self, api: PatientPrefectAPI, run_ids: list[str], interval: float = 1.0):
+    def __init__(self, h: Harness, run_ids: list[str], interval: float = 1.0):
         super().__init__(daemon=True)
-        self.api, self.run_ids, self.interval = api, run_ids, interval
+        self.h, self.run_ids, self.interval = h, run_ids, interval
         self.submitted: dict[str, str] = {}
         self.final: dict[str, str] = {}
         self.reasons: dict[str, str] = {}  # the state message of a run that ended Crashed or Failed
         self.stop_event = threading.Event()
 
     def poll(self) -> None:
-        open_ids = [r for r in self.run_ids if r not in self.final]
-        for start in range(0, len(open_ids), 200):
-            chunk = open_ids[start:start + 200]
-            runs = self.api.ok("POST", "/flow_runs/filter", {"flow_runs": {"id": {"any_": chunk}}, "limit": 200})
-            for run in runs:
-                state = (run.get("state") or {}).get("type")
-                if run.get("infrastructure_pid"):
-                    self.submitted.setdefault(run["id"], run["infrastructure_pid"])
-                if state in FINAL:
-                    self.final[run["id"]] = state
-                    if state in ("CRASHED", "FAILED"):
-                        message = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{6,}", "<id>", run["state"].get("message") or "")
-                        self.reasons[run["id"]] = message[:120]
-                elif run["id"] in self.submitted:
-                    self.api.ok("POST", f"/flow_runs/{run['id']}/set_state",
-                                {"state": {"type": "COMPLETED"}, "force": True})
-                    self.final[run["id"]] = "COMPLETED"
+        for run in self.h.runs([r for r in self.run_ids if r not in self.final]):
+            state = (run.get("state") or {}).get("type")
+            if run.get("infrastructure_pid"):
+                self.submitted.setdefault(run["id"], run["infrastructure_pid"])
+            if state in FINAL:
+                self.final[run["id"]] = state
+                if state in ("CRASHED", "FAILED"):
+                    message = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{6,}", "<id>", run["state"].get("message") or "")
+                    self.reasons[run["id"]] = message[:120]
+            elif run["id"] in self.submitted:
+                self.h.api.ok("POST", f"/flow_runs/{run['id']}/set_state", {"state": {"type": "COMPLETED"}, "force": True})
+                self.final[run["id"]] = "COMPLETED"
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -275,7 +269,7 @@ def burst(site: Site, case: Case, n: int, replicas: int, limits: dict, timeout: 
             worker.wait_online(timeout=180)
         h.proxy.faults({"ecs_limits": limits, "moto_container_memory": 512})
         since = h.proxy.mark()
-        finisher = Finisher(api, runs)
+        finisher = Finisher(h, runs)
         started = time.time()
         api.ok("PATCH", f"/work_pools/{site.name}", {"is_paused": False})
         finisher.start()
@@ -333,7 +327,7 @@ def _stop_all_tasks(ecs, cluster: str) -> None:
 def four_cases(name: str, n: int, replicas: int, limits: dict, site_limits: dict, timeout: float = 900) -> list[dict]:
     """Issue 20's table: the same burst in four cases, on one site converged by site.yml.
 
-    1. unpinned, no limits: the deployment unpins the task definition; a plain `prefect worker start`;
+    1. unpinned, no limits: the pool without its pinned task_definition_arn default; a plain `prefect worker start`;
     2. pinned, no limits: the site's pinned definition; the same plain workers;
     3. pinned with limits: site.yml with a pool concurrency limit and a worker --limit (`site_limits`), workers
        started as the site's worker task definition says;
