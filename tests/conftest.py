@@ -10,27 +10,20 @@ are already per test. Run without xdist, the stack's own proxy is used unchanged
 from __future__ import annotations
 
 import collections
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from stacktools.stack import stack_script
+
 _PROXY: subprocess.Popen | None = None
 _REPO = Path(__file__).resolve().parents[1]
 
 
-def _stack_script():
-    """scripts/stack.py (the stack's own start-up helpers: free_port, spawn, wait_http), loaded as a module."""
-    spec = importlib.util.spec_from_file_location("prefect_ops_stack_script", _REPO / "scripts" / "stack.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _start_worker_proxy(worker: str) -> None:
     global _PROXY  # pylint: disable=global-statement
-    stack = _stack_script()
+    stack = stack_script()
     port = stack.free_port()
     _PROXY, log, _entry = stack.spawn(
         f"aws_proxy-{worker}",

@@ -38,7 +38,7 @@ from stacktools.ansible_run import BIN, REPO, ansible_env, run_playbook
 from stacktools.prefect_proxy import build as build_prefect_proxy
 from stacktools.processes import kill_run
 from stacktools.proxy import start_in_thread
-from stacktools.stack import PatientPrefectAPI, ProxyControl
+from stacktools.stack import PatientPrefectAPI, ProxyControl, stack_script
 
 pytestmark = pytest.mark.stack
 
@@ -60,7 +60,7 @@ def _load(name: str, path: Path):
     return module
 
 
-STACK = _load("prefect_ops_stack_script", REPO / "scripts" / "stack.py")
+STACK = stack_script()
 FIXTURE = _load("prefect_ops_fixture_script", REPO / "scripts" / "fixture.py")
 
 

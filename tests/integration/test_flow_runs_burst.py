@@ -14,17 +14,12 @@ The four cases of the bench run on one site converged by site.yml:
 """
 from __future__ import annotations
 
-import os
+import secrets
 
 import pytest
 
 from stacktools import flow_runs as fr
-
-# Opt-in for now: in a fresh clone's `make test` (2026-12-04) its burst on the shared SQLite Prefect server made a
-# concurrent site.yml of another test worker fail on 503s (test_role_ecs_verify). It passes alone (280 s):
-# PREFECT_OPS_BURST_TEST=1 make test, or run this file. Needs its own Prefect server before it joins make test.
-pytestmark = pytest.mark.skipif(os.environ.get("PREFECT_OPS_BURST_TEST") != "1",
-                                reason="opt-in (PREFECT_OPS_BURST_TEST=1): its burst makes the shared server answer 503")
+from stacktools.stack import own_prefect_server
 
 N = 20
 REPLICAS = 2
@@ -35,7 +30,10 @@ SITE_LIMITS = {"prefect_work_pools_concurrency_limit": 6, "ecs_worker_service_li
 
 @pytest.fixture(scope="module")
 def rows():
-    table = fr.four_cases(fr.unique_site("it-burst"), N, REPLICAS, LIMITS, SITE_LIMITS, timeout=600)
+    # On a Prefect server of its own: its burst on the shared SQLite server made a concurrent site.yml of the other
+    # xdist worker fail on 503s (test_role_ecs_verify, fresh clone of 2026-12-04).
+    with own_prefect_server(f"prefect-burst-{secrets.token_hex(3)}"):
+        table = fr.four_cases(fr.unique_site("it-burst"), N, REPLICAS, LIMITS, SITE_LIMITS, timeout=600)
     for row in table:
         print(row)
     return {row["case"]: row for row in table}

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import importlib.util
 import json
 import os
+import secrets
 import time
 import urllib.error
 import urllib.parse
@@ -130,3 +133,36 @@ def aws_client(service: str, direct: bool = False, region: str | None = None, at
 
 def stack_dir() -> Path:
     return Path(os.environ["PREFECT_OPS_STACK_DIR"])
+
+
+def stack_script():
+    """scripts/stack.py (the stack's own start-up helpers: free_port, spawn, wait_http, extra servers), loaded as a
+    module."""
+    spec = importlib.util.spec_from_file_location("prefect_ops_stack_script",
+                                                  Path(__file__).resolve().parents[2] / "scripts" / "stack.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def own_prefect_server(name: str):
+    """A Prefect server of the caller's own (own home and SQLite database, basic auth on), for a test whose load
+    would make the shared server answer 503 to the other xdist worker's playbooks. Inside the block this process's
+    PREFECT_API_URL and PREFECT_API_AUTH_STRING point at it: the playbooks and workers it starts inherit them,
+    PrefectAPI() reads them. On leaving they are restored and the server is stopped (`make stack-down` stops it
+    too if the process dies first). Yields the API URL."""
+    script = stack_script()
+    auth = f"admin:{secrets.token_hex(12)}"
+    url = f"{script.start_extra_prefect_server(name, auth)}/api"
+    saved = {key: os.environ.get(key) for key in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING")}
+    os.environ.update(PREFECT_API_URL=url, PREFECT_API_AUTH_STRING=auth)
+    try:
+        yield url
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        script.stop_extra_prefect_server(name)
