@@ -31,6 +31,7 @@ FACTS = (
     ("worker_task_definition", "ecs_worker_service_task_definition_arn"),
     ("warm_lane_service", "ecs_warm_lane_service_arn"),
     ("push_lane_user", "ecs_push_lane_user_arn"),
+    ("alarm_topic", "ecs_alarms_topic"),
 )
 # ecs_verify only reads: it publishes no <role>_changes
 READ_ONLY_ROLES = ("ecs_verify",)

@@ -22,6 +22,7 @@ import ipaddress
 import re
 
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import aws_names as names
+from ansible_collections.prefect_ops.ecs.plugins.module_utils import cloudwatch_alarm as alarm
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import cloudwatch_log_group as log_group
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecr_repository as ecr
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import ecs_cluster as cluster
@@ -32,6 +33,7 @@ from ansible_collections.prefect_ops.ecs.plugins.module_utils import iam_roles
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import prefect
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import prefect_deployment as deployment
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import secretsmanager_secret as secretsmanager
+from ansible_collections.prefect_ops.ecs.plugins.module_utils import sns_topic as topic
 from ansible_collections.prefect_ops.ecs.plugins.module_utils import verify
 
 
@@ -218,6 +220,36 @@ def ecs_worker_service(values):
         {"name": name("name"), "desired_count": name("desired_count"), "wait_timeout": name("wait_timeout"),
          "tags": name("tags"), "network_configuration.subnets": name("subnet_ids"),
          "network_configuration.security_groups": name("security_group_ids")}, later=later)
+    return unique(problems)
+
+
+def ecs_alarms(values):
+    """Opt-in: nothing to check unless enabled (or removing). The topic's and each alarm's module checks, on the
+    parameters the role passes (roles/ecs_alarms/vars/main.yml builds the alarms the same way)."""
+    state = values.get("ecs_alarms_state", "present")
+    if not values.get("ecs_alarms_enabled") and state != "absent":
+        return []
+    site, tags = values.get("prefect_ecs_name"), site_tags(values, values.get("ecs_alarms_tags"))
+    problems = []
+    arn = values.get("ecs_alarms_topic_arn") or ""
+    if not arn:
+        params = {"name": values.get("ecs_alarms_topic_name"), "site": site, "state": state, "tags": tags}
+        problems += module_problems(topic.static_problems, params, {"name": "ecs_alarms_topic_name",
+                                                                    "tags": "ecs_alarms_tags", "site": "prefect_ecs_name"})
+    prefix = values.get("ecs_alarms_prefix") or site or ""
+    running = values.get("ecs_alarms_worker_min_running")
+    worker = bool(values.get("ecs_alarms_worker_running_tasks")) and state == "present"
+    if worker and running is not None and running < 1:
+        problems.append("ecs_alarms_worker_min_running: %s; give 1 or more running tasks (or turn the alarm off with "
+                        "ecs_alarms_worker_running_tasks: false)" % running)
+    fields = {"name": "ecs_alarms_prefix", "tags": "ecs_alarms_tags", "site": "prefect_ecs_name",
+              "evaluation_periods": "ecs_alarms_worker_minutes", "alarm_actions": "ecs_alarms_topic_arn"}
+    for suffix, extra in (("events-dlq", {}),
+                          ("worker-running-tasks", {"period": 60, "evaluation_periods": values.get("ecs_alarms_worker_minutes")}
+                           if worker else {})):
+        params = dict({"name": "%s-prefect-%s" % (prefix, suffix), "site": site, "state": state, "tags": tags,
+                       "alarm_actions": [arn] if arn else None}, **extra)
+        problems += module_problems(alarm.static_problems, params, fields)
     return unique(problems)
 
 
@@ -738,6 +770,7 @@ CHECKS = {
     "ecs_verify": ecs_verify,
     "ecs_worker_service": ecs_worker_service,
     "ecs_warm_lane": ecs_warm_lane,
+    "ecs_alarms": ecs_alarms,
     "ecs_push_lane": ecs_push_lane,
     "ecs_flow_run_task_definitions": ecs_flow_run_task_definitions,
     "prefect_work_pools": prefect_work_pools,

@@ -486,3 +486,27 @@ def test_what_roles_take_from_earlier_roles_is_checked_by_the_filter_naming_the_
     assert "ecs_flow_run_task_definitions_execution_role_arn" in found[1]
     # a role that takes nothing from earlier roles
     assert earlier_inputs_valid({}, "ecs_cluster") is True
+
+
+def test_alarms_are_checked_only_when_on_or_removing_with_the_modules_own_checks(preflight, monkeypatch):
+    from ansible_collections.prefect_ops.ecs.plugins.module_utils import cloudwatch_alarm
+
+    ok = preflight({"prefect_ecs_name": "s1", "prefect_ecs_context": CONTEXT, "ecs_alarms_enabled": True,
+                    "ecs_cluster_container_insights": "enabled"}, ["ecs_alarms"])
+    assert not ok.get("failed"), ok
+    bad = {"prefect_ecs_name": "s1", "prefect_ecs_context": CONTEXT, "ecs_alarms_enabled": True,
+           "ecs_alarms_worker_running_tasks": True, "ecs_alarms_worker_minutes": 2000, "ecs_alarms_worker_min_running": 0,
+           "ecs_alarms_topic_name": "a.b", "ecs_alarms_tags": {"aws:x": "1"}, "ecs_alarms_tpoic_arn": "x"}
+    res = preflight(bad, ["ecs_alarms"])
+    heads = sorted({p.split(" ", maxsplit=1)[0] for p in res["problems"]["ecs_alarms"]})
+    assert heads == ["ecs_alarms_tags:", "ecs_alarms_topic_name:", "ecs_alarms_worker_min_running:",
+                     "ecs_alarms_worker_minutes:", "unknown"], res["problems"]
+    # off: only the spec and the names are checked
+    off = {k: v for k, v in bad.items() if k != "ecs_alarms_tpoic_arn"}
+    res = preflight(dict(off, ecs_alarms_enabled=False), ["ecs_alarms"])
+    assert not res.get("failed"), res
+    # a topic ARN of the user's goes through the alarm module's check of its actions; the module's function is what runs
+    values = {"prefect_ecs_name": "s1", "ecs_alarms_enabled": True, "ecs_alarms_topic_arn": "oncall"}
+    assert r.ecs_alarms(values) == ["ecs_alarms_topic_arn: 'oncall' is not an ARN (e.g. arn:aws:sns:<region>:<account>:<topic>)"]
+    monkeypatch.setattr(cloudwatch_alarm, "static_problems", lambda params: [])
+    assert r.ecs_alarms(values) == []
